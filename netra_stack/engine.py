@@ -1,0 +1,204 @@
+"""The engine-facing helpers: queries, probes and removals over the Docker SDK.
+
+Everything here reads or changes the engine directly (one HTTP call where the CLI would spawn a
+process). Compose operations live in compose.py. Removal functions refuse anything that does
+not carry netra-stack's labels.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import lru_cache
+from typing import Any
+
+import docker
+import docker.errors
+import requests.exceptions
+
+from . import labels as L
+from .errors import DockerUnavailableError, NetraError
+from .policy import PortBinding
+
+PROBE_TIMEOUT = 10.0  # seconds a service-level health command may take
+
+
+@lru_cache(maxsize=1)
+def client() -> docker.DockerClient:
+    """The engine, checked reachable once per process."""
+    where = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    try:
+        found = docker.from_env(timeout=60)
+        found.ping()
+    except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:
+        reason = str(exc).split("(")[0].strip() or type(exc).__name__
+        raise DockerUnavailableError(
+            f"cannot reach the Docker engine at {where}: {reason}",
+            hint="start the daemon (e.g. `sudo systemctl start docker`) or point DOCKER_HOST at it",
+        ) from None
+    return found
+
+
+@lru_cache(maxsize=1)
+def _probe_api() -> docker.APIClient:
+    """A separate low-level client whose timeout bounds a hanging health command."""
+    client()  # reachable, or a clear error
+    return docker.from_env(timeout=PROBE_TIMEOUT).api
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value or value.startswith("0001-"):
+        return None
+    value = value.rstrip("Z")
+    head, _, frac = value.partition(".")
+    stamp = datetime.fromisoformat(head + (f".{frac[:6]}" if frac else ""))
+    return stamp.replace(tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class ContainerInfo:
+    """One container as the engine inspected it."""
+
+    id: str
+    name: str
+    labels: dict[str, str]
+    status: str  # created | running | restarting | exited | dead | paused | removing
+    exit_code: int | None
+    health: str | None  # Docker's healthcheck: starting | healthy | unhealthy | None (no healthcheck)
+    health_output: str  # the last probe's output
+    ports: list[PortBinding] = field(default_factory=list)
+    created: datetime | None = None
+    started: datetime | None = None
+    restart_count: int = 0
+
+    @property
+    def service(self) -> str:
+        return self.labels.get(L.COMPOSE_SERVICE, "")
+
+    @property
+    def environment(self) -> str:
+        return self.labels.get(L.ENVIRONMENT) or self.labels.get(L.COMPOSE_PROJECT, "")
+
+    @property
+    def running(self) -> bool:
+        return self.status == "running"
+
+    @classmethod
+    def from_inspect(cls, data: dict[str, Any]) -> ContainerInfo:
+        state = data.get("State") or {}
+        health = state.get("Health") or {}
+        log = health.get("Log") or []
+        labels = (data.get("Config") or {}).get("Labels") or {}
+        service = labels.get(L.COMPOSE_SERVICE, "")
+        return cls(
+            id=data["Id"],
+            name=data.get("Name", "").lstrip("/"),
+            labels=labels,
+            status=state.get("Status", "unknown"),
+            exit_code=state.get("ExitCode"),
+            health=health.get("Status"),
+            health_output=(log[-1].get("Output") or "").strip() if log else "",
+            ports=parse_port_map(service, (data.get("NetworkSettings") or {}).get("Ports") or {}),
+            created=_parse_time(data.get("Created")),
+            started=_parse_time(state.get("StartedAt")),
+            restart_count=data.get("RestartCount", 0),
+        )
+
+
+def parse_port_map(service: str, ports: dict[str, Any]) -> list[PortBinding]:
+    """Inspect's NetworkSettings.Ports ({"5432/tcp": [{"HostIp": "::", "HostPort": "35001"}]})."""
+    found = []
+    for key, bindings in sorted(ports.items()):
+        port, _, protocol = key.partition("/")
+        for binding in bindings or []:
+            if binding.get("HostPort"):
+                found.append(PortBinding(service, int(port), protocol or "tcp",
+                                         binding.get("HostIp") or "0.0.0.0", int(binding["HostPort"])))
+    return found
+
+
+def containers(environment: str | None = None, *, project: str | None = None) -> list[ContainerInfo]:
+    """Containers of netra-stack (or of one environment, or of any compose project by name)."""
+    filters = {"label": [f"{L.COMPOSE_PROJECT}={project}"] if project else L.managed_filter(environment)}
+    api = client().api
+    found = []
+    for summary in api.containers(all=True, filters=filters):
+        try:
+            found.append(ContainerInfo.from_inspect(api.inspect_container(summary["Id"])))
+        except docker.errors.NotFound:  # removed between the list and the inspect
+            continue
+    return found
+
+
+def execute(container_id: str, argv: list[str]) -> tuple[int, str, float]:
+    """Run a command inside a container: (exit code, output, seconds). Bounded by PROBE_TIMEOUT."""
+    api = _probe_api()
+    started = time.perf_counter()
+    try:
+        exec_id = api.exec_create(container_id, argv, stdout=True, stderr=True)["Id"]
+        output = api.exec_start(exec_id).decode("utf-8", "replace")
+        code = api.exec_inspect(exec_id).get("ExitCode")
+    except requests.exceptions.ReadTimeout:
+        return 124, f"health command timed out after {PROBE_TIMEOUT:.0f}s", time.perf_counter() - started
+    except docker.errors.APIError as exc:
+        return 126, exc.explanation or str(exc), time.perf_counter() - started
+    return (code if code is not None else 1), output.strip(), time.perf_counter() - started
+
+
+def logs(container_id: str, tail: int = 20) -> str:
+    try:
+        return client().api.logs(container_id, tail=tail, timestamps=False).decode("utf-8", "replace")
+    except docker.errors.APIError as exc:
+        return f"(no logs: {exc.explanation})"
+
+
+def remove_container(info: ContainerInfo) -> None:
+    """Remove one of our containers (force). Refuses anything without our labels."""
+    if not L.is_ours(info.labels):
+        raise NetraError(f"refusing to remove container {info.name}: it is not netra-stack's")
+    try:
+        client().api.remove_container(info.id, force=True, v=True)
+    except docker.errors.NotFound:
+        pass
+
+
+def container_by_id(container_id: str) -> ContainerInfo | None:
+    try:
+        return ContainerInfo.from_inspect(client().api.inspect_container(container_id))
+    except docker.errors.NotFound:
+        return None
+
+
+def networks(environment: str | None = None) -> list[dict[str, Any]]:
+    return client().api.networks(filters={"label": L.managed_filter(environment)})
+
+
+def volumes(environment: str | None = None) -> list[dict[str, Any]]:
+    return client().api.volumes(filters={"label": L.managed_filter(environment)}).get("Volumes") or []
+
+
+def remove_network(network: dict[str, Any]) -> bool:
+    """Remove one of our networks if it has no endpoints; True if removed."""
+    if not L.is_ours(network.get("Labels")):
+        raise NetraError(f"refusing to remove network {network.get('Name')}: it is not netra-stack's")
+    try:
+        client().api.remove_network(network["Id"])
+        return True
+    except docker.errors.NotFound:
+        return True
+    except docker.errors.APIError:  # still has endpoints: in use
+        return False
+
+
+def remove_volume(volume: dict[str, Any]) -> bool:
+    if not L.is_ours(volume.get("Labels")):
+        raise NetraError(f"refusing to remove volume {volume.get('Name')}: it is not netra-stack's")
+    try:
+        client().api.remove_volume(volume["Name"])
+        return True
+    except docker.errors.NotFound:
+        return True
+    except docker.errors.APIError:
+        return False

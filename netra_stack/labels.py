@@ -1,0 +1,35 @@
+"""Label keys netra-stack puts on everything it creates, and the ownership test.
+
+Ownership is decided by label, never by name: a resource is ours only if it carries MANAGED.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+PREFIX = "io.netra-stack"
+MANAGED = f"{PREFIX}.managed"
+ENVIRONMENT = f"{PREFIX}.environment"  # the environment's name (= its compose project)
+PROFILE = f"{PREFIX}.profile"
+ENV_TYPE = f"{PREFIX}.env-type"  # test / dev / prod
+ONE_SHOT = f"{PREFIX}.one-shot"  # a service meant to run to completion (e.g. migrations)
+
+COMPOSE_PROJECT = "com.docker.compose.project"
+COMPOSE_SERVICE = "com.docker.compose.service"
+COMPOSE_ONEOFF = "com.docker.compose.oneoff"
+
+
+def ownership_labels(environment: str, profile: str, env_type: str) -> dict[str, str]:
+    return {MANAGED: "true", ENVIRONMENT: environment, PROFILE: profile, ENV_TYPE: env_type}
+
+
+def is_ours(labels: Mapping[str, str] | None) -> bool:
+    return bool(labels) and labels.get(MANAGED) == "true"
+
+
+def managed_filter(environment: str | None = None) -> list[str]:
+    """Label filters for engine queries: everything of ours, or one environment's."""
+    found = [f"{MANAGED}=true"]
+    if environment:
+        found.append(f"{ENVIRONMENT}={environment}")
+    return found

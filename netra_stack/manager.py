@@ -1,0 +1,448 @@
+"""StackManager: the Python API. The CLI and the pytest plugin are thin layers over it.
+
+    manager = get_default_manager()
+    env_name, ports = manager.acquire_environment()     # up, healthy, {"postgres": 35001, ...}
+    manager.get_health_report()
+    manager.release_environment(env_name)
+
+Policies (ports, health, conflicts, build cache) are called through the plugin manager only.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from . import labels as L
+from .errors import EngineError, NetraError, NotFoundError, NotHealthyError, PluginError
+from .health import HealthReport, HealthState, judge, wait_until_healthy
+from .plan import Plan, compose_env, environment_name, port_requests, resolve_plan
+from .plugins import make_plugin_manager
+from .policy import EngineFailure, PortBinding
+from .profiles import Profile, default_profile_name, load_profile
+from .redact import Redactor
+
+MAX_UP_ATTEMPTS = 3
+
+
+class Reporter:
+    """Where progress goes. The API default is silent; the CLI passes a rich or plain one."""
+
+    def event(self, message: str) -> None: ...
+
+    def compose_line(self, line: str) -> None: ...
+
+    def health(self, report: HealthReport) -> None: ...
+
+
+@dataclass
+class Environment:
+    """A netra-stack environment as the engine's labels describe it."""
+
+    name: str
+    profile: str
+    env_type: str
+    services: dict[str, str] = field(default_factory=dict)  # service -> container status
+    ports: list[PortBinding] = field(default_factory=list)
+    created: datetime | None = None
+
+    @property
+    def state(self) -> str:
+        states = set(self.services.values())
+        return "running" if states == {"running"} else ("stopped" if "running" not in states else "partial")
+
+    @property
+    def age_seconds(self) -> float:
+        return (datetime.now(timezone.utc) - self.created).total_seconds() if self.created else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "profile": self.profile, "env_type": self.env_type, "state": self.state,
+                "services": self.services, "ports": [p.as_dict() for p in self.ports],
+                "created": self.created.isoformat() if self.created else None, "age_seconds": round(self.age_seconds)}
+
+
+def primary_ports(bindings: Iterable[PortBinding]) -> dict[str, int]:
+    """Service -> host port of its first published port (IPv4 preferred), the seed's `ports`."""
+    chosen: dict[str, PortBinding] = {}
+    for b in sorted(bindings, key=lambda b: (b.service, b.container_port, ":" in b.host_ip)):
+        chosen.setdefault(b.service, b)
+    return {service: b.host_port for service, b in chosen.items()}
+
+
+def list_environments(profile: str | None = None) -> list[Environment]:
+    """Every netra-stack environment on this engine, from its labels alone."""
+    from . import engine
+
+    found: dict[str, Environment] = {}
+    for c in engine.containers():
+        env = found.setdefault(c.environment, Environment(c.environment, c.labels.get(L.PROFILE, "?"),
+                                                          c.labels.get(L.ENV_TYPE, "?")))
+        env.services[c.service] = c.status
+        env.ports.extend(c.ports)
+        if c.created and (env.created is None or c.created < env.created):
+            env.created = c.created
+    return [e for e in sorted(found.values(), key=lambda e: e.name) if profile is None or e.profile == profile]
+
+
+class StackManager:
+    def __init__(
+        self,
+        profile: str | None = None,
+        *,
+        use_alpine: bool | None = None,
+        no_cache_app_code: bool | None = None,
+        environ: Mapping[str, str] | None = None,
+        reporter: Reporter | None = None,
+    ) -> None:
+        self.environ = dict(os.environ if environ is None else environ)
+        self.profile: Profile = load_profile(profile or default_profile_name(self.environ, use_alpine))
+        if no_cache_app_code is not None:  # the seed's option: True -> --no-cache builds
+            self.profile = self.profile.model_copy(
+                update={"build_cache": "no-cache" if no_cache_app_code else "layer-cache"})
+        self.plugins = make_plugin_manager(self.profile)
+        self.reporter = reporter or Reporter()
+        self.env_name: str | None = None  # the environment this manager acquired or works on
+        self._model: dict[str, Any] | None = None
+
+    # --- policies -------------------------------------------------------------------------------
+
+    def _policy(self, hook: str, **kwargs: Any) -> Any:
+        """Call a decision hook; a plugin's exception becomes a PluginError naming the hook."""
+        try:
+            return getattr(self.plugins.hook, hook)(**kwargs)
+        except NetraError:
+            raise
+        except Exception as exc:
+            raise PluginError(f"hook {hook} failed: {type(exc).__name__}: {exc}",
+                              hint="see the plugins listed by `netra-stack plugins`") from exc
+
+    # --- planning --------------------------------------------------------------------------------
+
+    def base_model(self) -> dict[str, Any]:
+        """The profile's compose files as compose reads them (without netra-stack's override)."""
+        if self._model is None:
+            from .compose import Compose
+
+            missing = [f for f in self.profile.compose_files if not (self.profile.root / f).is_file()]
+            if missing:
+                from .errors import ProfileError
+
+                raise ProfileError(f"{self.profile.source}: compose_files: {missing[0]} does not exist in {self.profile.root}",
+                                   hint="paths are relative to project_dir")
+            probe = Plan(self.profile, "netra-config", self.profile.root,
+                         tuple(self.profile.root / f for f in self.profile.compose_files),
+                         compose_env(self.profile, self.environ), {}, ())
+            self._model = Compose.for_plan(probe, with_override=False).config()
+            Compose.forget(probe.name)
+        return self._model
+
+    def plan(self, name: str | None = None, bound: Mapping[str, int] | None = None) -> Plan:
+        """Resolve the profile. `bound` gives host ports already bound (an existing environment)."""
+        model = self.base_model()
+        name = name or environment_name(self.profile, self.environ)
+        requests = port_requests(self.profile, model, self.environ)
+        chosen: dict[str, int] = {}
+        for request in requests:
+            if bound and request.key in bound:
+                chosen[request.key] = bound[request.key]
+                continue
+            port = self._policy("netra_allocate_port", request=request, profile=self.profile,
+                                taken={p for p in chosen.values() if p})
+            if not isinstance(port, int):
+                raise PluginError(f"hook netra_allocate_port returned {port!r} for {request.key}: expected an int")
+            chosen[request.key] = port
+        return resolve_plan(self.profile, model, name=name, env=compose_env(self.profile, self.environ),
+                            host_ports=chosen, requests=requests)
+
+    def resolved_config(self, *, reveal: bool = False) -> str:
+        """The fully resolved compose configuration, as `docker compose config` prints it."""
+        from .compose import Compose
+
+        plan = self.plan(name=environment_name(self.profile, self.environ, env_id="config"))
+        compose = Compose.for_plan(plan)
+        try:
+            text = compose.config_yaml()
+        finally:
+            Compose.forget(plan.name)
+        return text if reveal else Redactor.for_plan(plan).redact(text)
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    def acquire_environment(self, *, wait: bool = True, timeout: float | None = None,
+                            keep_on_failure: bool = False) -> tuple[str, dict[str, int]]:
+        """Bring a new environment up (or reuse the one COMPOSE_PROJECT_NAME names) and wait for it.
+
+        Returns (env_name, {service: host port}). On failure or interruption the environment this
+        call created is removed again (unless keep_on_failure) and the error says why.
+        """
+        from . import engine
+        from .compose import Compose, check_compose
+
+        engine.client()
+        check_compose()
+        name = environment_name(self.profile, self.environ)
+        existing = engine.containers(project=name)
+        foreign = [c.name for c in existing if not L.is_ours(c.labels)]
+        if foreign:
+            raise EngineError(f"compose project {name} exists and is not netra-stack's (containers: {', '.join(foreign[:3])})",
+                              hint="choose another COMPOSE_PROJECT_NAME; netra-stack never touches it")
+        if any(c.running for c in existing):  # COMPOSE_PROJECT_NAME of a live environment: reuse it
+            self.reporter.event(f"reusing environment {name}, which is already up")
+            self.env_name = name
+            if wait:
+                self.wait_for_services(timeout)
+            return name, self.ports(name)
+        plan = self.plan(name)
+        self.env_name = name
+        try:
+            compose = Compose.for_plan(plan)
+            self.reporter.event(f"environment {name} (profile {self.profile.name})")
+            resolution = self._policy("netra_resolve_conflict", plan=plan, failure=None, attempt=0)
+            if resolution and resolution.removed:
+                self.reporter.event(f"removed leftovers: {', '.join(resolution.removed)}")
+            self._build(plan, compose)
+            plan = self._up(plan, compose)
+            if wait:
+                self.wait_for_services(timeout)
+            return name, self.ports(name)
+        except BaseException:
+            if not keep_on_failure:
+                self._teardown(name)
+            raise
+
+    def _up(self, plan: Plan, compose) -> Plan:
+        from .compose import Compose
+
+        for attempt in range(1, MAX_UP_ATTEMPTS + 1):
+            try:
+                compose.up(on_line=self.reporter.compose_line)
+                return plan
+            except EngineError as error:
+                failure = EngineFailure.parse(error.stderr)
+                resolution = self._policy("netra_resolve_conflict", plan=plan, failure=failure, attempt=attempt)
+                why = resolution.reason if resolution else "no plugin resolves it"
+                self.reporter.event(f"attempt {attempt}/{MAX_UP_ATTEMPTS}: {failure.summary()} -> {why}")
+                if resolution is None or resolution.action != "retry" or attempt == MAX_UP_ATTEMPTS:
+                    raise EngineError(f"starting {plan.name} failed: {failure.summary()}",
+                                      hint=why if resolution else "see `netra-stack logs`; the output above has the details",
+                                      stderr=error.stderr) from None
+                time.sleep(0.5 * 2 ** (attempt - 1))
+                if resolution.replan_ports:
+                    plan = self.plan(plan.name)
+                    compose = Compose.for_plan(plan)
+        return plan
+
+    def _build(self, plan: Plan, compose, services: list[str] | None = None, no_cache: bool | None = None) -> None:
+        """Ask the build-cache policy about each buildable service, then build in (at most) two calls."""
+        groups: dict[bool, list[str]] = {True: [], False: []}
+        for service, spec in self.base_model().get("services", {}).items():
+            if "build" not in (spec or {}) or (services and service not in services):
+                continue
+            decision = self._policy("netra_build_decision", service=service, build=spec["build"], plan=plan)
+            if decision is None:
+                continue
+            if no_cache is not None:  # `rebuild [--no-cache]` forces it
+                decision = replace(decision, build=True, no_cache=no_cache, reason="rebuild requested")
+            self.reporter.event(f"{service}: {'build' if decision.build else 'no build'} ({decision.reason})")
+            if decision.build:
+                groups[decision.no_cache].append(service)
+        for uncached, names in groups.items():
+            if names:
+                started = time.monotonic()
+                compose.build(names, no_cache=uncached, on_line=self.reporter.compose_line)
+                self.reporter.event(f"built {', '.join(names)} in {time.monotonic() - started:.1f}s"
+                                    + (" (no cache)" if uncached else ""))
+
+    def _teardown(self, name: str) -> None:
+        from .compose import Compose
+
+        self.reporter.event(f"removing environment {name}")
+        Compose(name).down(on_line=self.reporter.compose_line)
+        Compose.forget(name)
+
+    def release_environment(self, env_name: str | None = None) -> None:
+        """Stop and remove an environment: containers, networks, volumes, state files."""
+        from . import engine
+
+        name = env_name or self._current()
+        if not engine.containers(name) and not engine.networks(name):
+            raise NotFoundError(f"no netra-stack environment named {name!r} on this engine",
+                                hint="`netra-stack status` lists them")
+        self._teardown(name)
+        if self.env_name == name:
+            self.env_name = None
+
+    def restart_service(self, services: str | list[str], env_name: str | None = None, *, wait: bool = True,
+                        timeout: float | None = None) -> HealthReport | None:
+        from .compose import Compose
+
+        name = env_name or self._current()
+        wanted = [services] if isinstance(services, str) else list(services)
+        self._check_services(wanted)
+        self.reporter.event(f"restarting {', '.join(wanted)} in {name}")
+        Compose(name).restart(wanted)
+        return self.wait_for_services(timeout, env_name=name) if wait else None
+
+    def rebuild(self, services: list[str] | None = None, *, no_cache: bool | None = None,
+                env_name: str | None = None) -> None:
+        """Build images again (the policy decides the cache, `no_cache` forces it) and recreate what runs."""
+        from .compose import Compose
+
+        if services:
+            self._check_services(services)
+        name = env_name or self._current(required=False)
+        plan = self.plan(name, bound=self._bound(name)) if name else self.plan()
+        compose = Compose.for_plan(plan)
+        try:
+            self._build(plan, compose, services, no_cache=True if no_cache else None)
+            if name:
+                self._up(plan, compose)
+                self.wait_for_services(env_name=name)
+        finally:
+            if not name:
+                Compose.forget(plan.name)
+
+    # --- health ----------------------------------------------------------------------------------
+
+    def get_health_report(self, env_name: str | None = None, *, with_logs: bool = False) -> HealthReport:
+        name = env_name or self._current()
+        report = self._probe(self._plan_of(name), set())
+        return self._with_logs(report) if with_logs else report
+
+    def wait_for_services(self, timeout: float | None = None, env_name: str | None = None) -> HealthReport:
+        """Wait until every service is HEALTHY; fail fast on an exit or Docker's `unhealthy`."""
+        name = env_name or self._current()
+        plan = self._plan_of(name)
+        timeout = self.profile.wait_timeout if timeout is None else timeout
+        report, outcome = wait_until_healthy(lambda skip: self._probe(plan, skip), timeout, self.reporter.health)
+        if outcome == "healthy":
+            return report
+        report = self._with_logs(report)
+        cause = "failed" if outcome == "failed" else f"not healthy after {timeout:g}s"
+        raise NotHealthyError(f"environment {name} {cause}: {report.explain()}",
+                              hint=f"`netra-stack logs --env {name}` shows everything", report=report)
+
+    def _probe(self, plan: Plan, skip: set[str]) -> HealthReport:
+        from . import engine
+
+        latest: dict[str, Any] = {}
+        for container in engine.containers(plan.name):
+            if container.labels.get(L.COMPOSE_ONEOFF, "False") == "False":
+                latest[container.service] = container
+        results = []
+        for service in plan.services:
+            container = latest.get(service)
+            if service in skip and container is not None and container.running and container.health != "unhealthy":
+                results.append(judge(service, container, None, one_shot=plan.is_one_shot(service)))
+                continue
+            result = self._policy("netra_check_health", service=service, container=container, plan=plan)
+            if result is None:
+                result = judge(service, container, None, one_shot=plan.is_one_shot(service))
+            results.append(result)
+        return HealthReport(plan.name, plan.profile.name, results)
+
+    def _with_logs(self, report: HealthReport) -> HealthReport:
+        from . import engine
+
+        redactor = Redactor.for_profile(self.profile, self.environ)
+        found = {c.service: c for c in engine.containers(report.environment)}
+        services = [
+            replace(s, logs=redactor.redact(engine.logs(found[s.service].id)))
+            if s.state is not HealthState.HEALTHY and s.service in found else s
+            for s in report.services
+        ]
+        return replace(report, services=services)
+
+    # --- ports and environments -------------------------------------------------------------------
+
+    def get_ports(self, env_name: str | None = None) -> list[PortBinding]:
+        """Every host port the environment really has bound, read back from the engine."""
+        from . import engine
+
+        name = env_name or self._current()
+        found = self._policy("netra_discover_ports", environment=name, containers=engine.containers(name))
+        return list(found or [])
+
+    def ports(self, env_name: str | None = None) -> dict[str, int]:
+        return primary_ports(self.get_ports(env_name))
+
+    def environments(self, profile: str | None = None) -> list[Environment]:
+        return list_environments(profile)
+
+    def cleanup_orphaned_containers(self) -> list[str]:
+        """Remove netra-stack containers that have stopped (exited, dead, never started)."""
+        from . import cleanup, engine
+
+        removed = cleanup.orphaned_containers()
+        for container in removed:
+            engine.remove_container(container)
+        return [c.name for c in removed]
+
+    def cleanup_old_environments(self, max_age: float | timedelta) -> list[str]:
+        """Release every netra-stack environment created more than `max_age` (seconds) ago."""
+        from . import cleanup
+
+        seconds = max_age.total_seconds() if isinstance(max_age, timedelta) else float(max_age)
+        return [item["name"] for item in cleanup.clean(older_than=seconds) if item["kind"] == "environment"]
+
+    def logs(self, services: list[str] | None = None, *, tail: int | None = None, follow: bool = False,
+             env_name: str | None = None) -> Iterable[str]:
+        from .compose import Compose
+
+        if services:
+            self._check_services(services)
+        redactor = Redactor.for_profile(self.profile, self.environ)
+        for line in Compose(env_name or self._current()).logs(services or [], tail=tail, follow=follow):
+            yield redactor.redact(line)
+
+    # --- helpers ---------------------------------------------------------------------------------
+
+    def _current(self, required: bool = True) -> str | None:
+        """The environment to act on: this manager's, COMPOSE_PROJECT_NAME's, or the profile's only one."""
+        if self.env_name:
+            return self.env_name
+        if self.environ.get("COMPOSE_PROJECT_NAME"):
+            return self.environ["COMPOSE_PROJECT_NAME"]
+        mine = [e.name for e in self.environments(self.profile.name)]
+        if len(mine) == 1:
+            self.env_name = mine[0]
+            return mine[0]
+        if not required:
+            return None
+        if not mine:
+            raise NotFoundError(f"no environment of profile {self.profile.name} is up",
+                                hint=f"start one with `netra-stack up --profile {self.profile.name}`")
+        raise NotFoundError(f"{len(mine)} environments of profile {self.profile.name} are up: {', '.join(mine)}",
+                            hint="choose one with --env NAME")
+
+    def _bound(self, name: str) -> dict[str, int]:
+        return {f"{b.service}:{b.container_port}/{b.protocol}": b.host_port for b in self.get_ports(name)}
+
+    def _plan_of(self, name: str) -> Plan:
+        """The plan of an environment that exists: its ports are what the engine has bound."""
+        return self.plan(name, bound=self._bound(name))
+
+    def _check_services(self, services: list[str]) -> None:
+        known = list(self.base_model().get("services", {}))
+        for service in services:
+            if service not in known:
+                raise NotFoundError(f"unknown service {service!r} in profile {self.profile.name}; known: {', '.join(known)}",
+                                    hint="service names are those of the compose files")
+
+
+_default: StackManager | None = None
+
+
+def get_default_manager(**options: Any) -> StackManager:
+    """The process's shared manager, for the default profile (DOCKER_ENV / USE_ALPINE, else test)."""
+    global _default
+    if _default is None or options:
+        _default = StackManager(**options)
+    return _default
+
+
+__all__ = ["StackManager", "get_default_manager", "Environment", "Reporter", "primary_ports"]

@@ -1,0 +1,250 @@
+"""Profile -> Plan: everything a compose run needs, decided without touching Docker.
+
+Resolution takes the profile, the process environment, and the base compose model (what
+`docker compose config` says of the profile's own files); host ports come in already chosen
+(by the port-allocation hook), so every function here is pure and unit-testable.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import re
+import secrets
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import labels as L
+from .errors import NotFoundError, ProfileError
+from .profiles import PortSpec, Profile
+
+# Variables of the seed that reach the compose run (its interpolation) when set.
+PASSTHROUGH_VARS = ("DOCKER_TAG", "BUILD_TARGET", "USE_PRODUCTION_IMAGES")
+_PROJECT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+EPHEMERAL = 0  # a host port of 0: the engine picks one
+
+
+@dataclass(frozen=True)
+class PortRequest:
+    """A container port to publish, and what the profile says of its host port."""
+
+    service: str
+    container: int
+    protocol: str
+    strategy: str  # range | fixed | ephemeral
+    host: int | None = None  # the fixed host port
+    source: str = ""  # why: the profile key or environment variable that decided it
+
+    @property
+    def key(self) -> str:
+        return f"{self.service}:{self.container}/{self.protocol}"
+
+
+class Override(list):
+    """A list that replaces (compose's `!override`) rather than merges with the base files."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    profile: Profile
+    name: str  # the environment's name, which is its compose project name
+    project_dir: Path
+    compose_files: tuple[Path, ...]
+    env: dict[str, str]  # compose's interpolation variables
+    labels: dict[str, str]
+    services: tuple[str, ...]
+    ports: dict[str, int] = field(default_factory=dict)  # PortRequest.key -> host port (0: ephemeral)
+    fixed_ports: frozenset[str] = frozenset()  # keys of ports the profile or environment fixed
+    override: dict[str, Any] = field(default_factory=dict)
+
+    def service_settings(self, service: str):
+        return self.profile.services.get(service)
+
+    def health_command(self, service: str) -> list[str] | None:
+        settings = self.service_settings(service)
+        if settings is None or settings.health is None:
+            return None
+        return shlex.split(settings.health) if isinstance(settings.health, str) else list(settings.health)
+
+    def is_one_shot(self, service: str) -> bool:
+        settings = self.service_settings(service)
+        return bool(settings and settings.one_shot)
+
+
+# --- names and environment --------------------------------------------------------------------
+
+
+def environment_name(profile: Profile, environ: Mapping[str, str], env_id: str | None = None) -> str:
+    """COMPOSE_PROJECT_NAME when set, else the profile's template, e.g. `alpine-test-3f9a1c`."""
+    fixed = environ.get("COMPOSE_PROJECT_NAME")
+    if fixed:
+        if not _PROJECT_NAME.match(fixed):
+            raise ProfileError(
+                f"COMPOSE_PROJECT_NAME={fixed!r}: expected lowercase letters, digits, '-' and '_', starting with a letter or digit",
+                hint="choose another name or unset COMPOSE_PROJECT_NAME",
+            )
+        return fixed
+    try:
+        rendered = profile.project_name.format(
+            profile=profile.name, env=profile.env_type, id=env_id or secrets.token_hex(3), user=getpass.getuser()
+        )
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ProfileError(
+            f"{profile.source}: project_name = {profile.project_name!r}: unknown placeholder {exc}",
+            hint="use {profile}, {env}, {id} or {user}",
+        ) from None
+    name = re.sub(r"[^a-z0-9_-]+", "-", rendered.lower()).strip("-_")
+    if not name or not _PROJECT_NAME.match(name):
+        raise ProfileError(f"{profile.source}: project_name = {profile.project_name!r}: renders to an empty name")
+    return name
+
+
+def compose_env(profile: Profile, environ: Mapping[str, str]) -> dict[str, str]:
+    """The profile's `env` table, overridden by the seed's variables set in the process environment."""
+    env = dict(profile.env)
+    env.update({var: environ[var] for var in PASSTHROUGH_VARS if var in environ})
+    return env
+
+
+# --- ports -----------------------------------------------------------------------------------
+
+
+def _compose_ports(model: Mapping[str, Any], service: str) -> list[dict]:
+    return list((model.get("services", {}).get(service) or {}).get("ports") or [])
+
+
+def port_requests(profile: Profile, model: Mapping[str, Any], environ: Mapping[str, str]) -> list[PortRequest]:
+    """Every port to publish: the profile's port specs, and the compose files' own published ports
+    (whose host side the profile's default strategy then decides, so that parallel environments
+    never inherit a fixed host port by accident)."""
+    requests: list[PortRequest] = []
+    for service in model.get("services", {}):
+        settings = profile.services.get(service)
+        specs = list(settings.ports) if settings and settings.ports else []
+        if not specs:
+            specs = [
+                PortSpec(container=int(p["target"]), protocol=p.get("protocol", "tcp"),
+                         host=int(p["published"]) if p.get("published") else None)
+                for p in _compose_ports(model, service)
+            ]
+        for spec in specs:
+            requests.append(_request(profile, service, spec, environ))
+    return requests
+
+
+def _request(profile: Profile, service: str, spec: PortSpec, environ: Mapping[str, str]) -> PortRequest:
+    base = dict(service=service, container=spec.container, protocol=spec.protocol)
+    if spec.env and environ.get(spec.env):
+        value = environ[spec.env]
+        if not value.isdigit() or not 1 <= int(value) <= 65535:
+            raise ProfileError(f"{spec.env}={value!r}: expected a port number 1-65535", hint=f"fix or unset {spec.env}")
+        return PortRequest(**base, strategy="fixed", host=int(value), source=spec.env)
+    strategy = spec.strategy or profile.ports.strategy
+    host = (spec.host or spec.container) if strategy == "fixed" else None
+    return PortRequest(**base, strategy=strategy, host=host, source=f"services.{service}.ports")
+
+
+# --- the plan --------------------------------------------------------------------------------
+
+
+def check_services(profile: Profile, model: Mapping[str, Any]) -> None:
+    known = list(model.get("services", {}))
+    for service in profile.services:
+        if service not in known:
+            raise NotFoundError(
+                f"{profile.source}: services.{service}: unknown service {service!r}; the compose files define: {', '.join(known)}",
+                hint="check the service name against the compose files",
+            )
+
+
+def resolve_plan(
+    profile: Profile,
+    model: Mapping[str, Any],
+    *,
+    name: str,
+    env: Mapping[str, str],
+    host_ports: Mapping[str, int],
+    requests: list[PortRequest],
+) -> Plan:
+    """Build the plan: compose files, names, labels and the generated override."""
+    check_services(profile, model)
+    own = L.ownership_labels(name, profile.name, profile.env_type)
+    services: dict[str, Any] = {}
+    for service, spec in model.get("services", {}).items():
+        services[service] = _service_override(profile, service, spec or {}, own, requests, host_ports)
+    override: dict[str, Any] = {"services": services}
+    networks = {n: {"labels": own} for n, v in (model.get("networks") or {}).items() if not (v or {}).get("external")}
+    volumes = {n: {"labels": own} for n, v in (model.get("volumes") or {}).items() if not (v or {}).get("external")}
+    if networks:
+        override["networks"] = networks
+    if volumes:
+        override["volumes"] = volumes
+    root = profile.root
+    return Plan(
+        profile=profile,
+        name=name,
+        project_dir=root,
+        compose_files=tuple((root / f).resolve() for f in profile.compose_files),
+        env=dict(env),
+        labels=own,
+        services=tuple(model.get("services", {})),
+        ports={r.key: host_ports[r.key] for r in requests},
+        fixed_ports=frozenset(r.key for r in requests if r.strategy == "fixed"),
+        override=override,
+    )
+
+
+def _service_override(profile, service, spec, own, requests, host_ports) -> dict[str, Any]:
+    settings = profile.services.get(service)
+    out: dict[str, Any] = {"labels": dict(own)}
+    ports = [
+        _port_entry(profile.ports.host_ip, r, host_ports[r.key]) for r in requests if r.service == service
+    ]
+    if ports or spec.get("ports"):
+        out["ports"] = Override(ports)
+    if settings is None:
+        return out
+    if settings.one_shot:
+        out["labels"][L.ONE_SHOT] = "true"
+    if settings.memory:
+        out["mem_limit"] = settings.memory
+    if settings.cpus:
+        out["cpus"] = settings.cpus
+    if settings.tmpfs:
+        out["tmpfs"] = list(settings.tmpfs)
+    if settings.environment:
+        out["environment"] = dict(settings.environment)
+    if settings.command is not None or settings.command_args:
+        command = settings.command if settings.command is not None else spec.get("command")
+        if command is None:
+            raise ProfileError(
+                f"{profile.source}: services.{service}.command_args: the compose service declares no command to append to",
+                hint=f"set services.{service}.command to the full command",
+            )
+        command = shlex.split(command) if isinstance(command, str) else list(command)
+        out["command"] = command + list(settings.command_args)
+    return out
+
+
+def _port_entry(host_ip: str, request: PortRequest, host: int) -> str:
+    ip = f"[{host_ip}]" if ":" in host_ip else host_ip
+    published = "" if host == EPHEMERAL else str(host)
+    return f"{ip}:{published}:{request.container}/{request.protocol}"
+
+
+def render_override(override: Mapping[str, Any]) -> str:
+    """The override as YAML: JSON (which is YAML) plus the `!override` tag for replaced lists."""
+
+    def emit(value: Any) -> str:
+        if isinstance(value, Override):
+            return "!override [" + ", ".join(emit(v) for v in value) + "]"
+        if isinstance(value, Mapping):
+            return "{" + ", ".join(f"{json.dumps(str(k))}: {emit(v)}" for k, v in value.items()) + "}"
+        if isinstance(value, (list, tuple)):
+            return "[" + ", ".join(emit(v) for v in value) + "]"
+        return json.dumps(value)
+
+    return "# generated by netra-stack: do not edit\n" + emit(override) + "\n"
