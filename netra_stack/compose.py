@@ -151,14 +151,14 @@ class Compose:
 
     def down(self, on_line: LineCallback | None = None) -> None:
         try:
-            self._stream(self._docker.compose.down(remove_orphans=True, volumes=True, timeout=10,
+            self._stream(self._docker.compose.down(remove_orphans=True, volumes=True,
                                                    stream_logs=True), on_line)
         except DockerException as exc:
             raise EngineError(f"removing {self.project} failed", stderr=_text(exc)) from None
 
     def restart(self, services: list[str], on_line: LineCallback | None = None) -> None:
         try:
-            self._docker.compose.restart(services, timeout=10)
+            self._docker.compose.restart(services)
         except DockerException as exc:
             raise EngineError(f"restarting {', '.join(services)} failed", stderr=_text(exc)) from None
 
