@@ -23,7 +23,7 @@ from .health import HealthReport, HealthState, judge, wait_until_healthy
 from .plan import Plan, compose_env, environment_name, port_requests, resolve_plan
 from .plugins import make_plugin_manager
 from .policy import EngineFailure, PortBinding
-from .profiles import Profile, default_profile_name, load_profile
+from .profiles import Profile, default_profile_name, load_profile, profile_dirs
 from .redact import Redactor
 
 MAX_UP_ATTEMPTS = 3
@@ -99,7 +99,8 @@ class StackManager:
         reporter: Reporter | None = None,
     ) -> None:
         self.environ = dict(os.environ if environ is None else environ)
-        self.profile: Profile = load_profile(profile or default_profile_name(self.environ, use_alpine))
+        self.profile: Profile = load_profile(profile or default_profile_name(self.environ, use_alpine),
+                                             profile_dirs(self.environ))
         if no_cache_app_code is not None:  # the seed's option: True -> --no-cache builds
             self.profile = self.profile.model_copy(
                 update={"build_cache": "no-cache" if no_cache_app_code else "layer-cache"})
