@@ -49,8 +49,8 @@ def check_compose() -> str:
         text = (exc.stderr or exc.stdout or "").strip()
         if "Cannot connect" in text or "daemon" in text:
             raise DockerUnavailableError(f"cannot reach the Docker engine: {text.splitlines()[-1]}") from None
-        raise ComposeMissingError(f"`docker compose` is not available: {text.splitlines()[-1] if text else exc}",
-                                  hint=hint) from None
+        reason = text.splitlines()[0] if text else str(exc)  # e.g. "docker: unknown command: docker compose"
+        raise ComposeMissingError(f"`docker compose` is not available: {reason}", hint=hint) from None
     except FileNotFoundError:
         raise ComposeMissingError("the `docker` command is not installed or not on PATH",
                                   hint="install the Docker CLI") from None
