@@ -132,7 +132,8 @@ def config_cmd(profile: str | None, reveal_secrets: bool) -> None:
 @click.option("--timeout", type=float, help="Seconds to wait for health (default: the profile's wait_timeout).")
 @click.option("--no-wait", is_flag=True, help="Return once the containers are started.")
 @click.option("--keep-on-failure", is_flag=True, help="Leave a failed environment in place for debugging.")
-@click.option("--no-cache", "no_cache", flag_value=True, default=None, help="Build without Docker's layer cache.")
+@click.option("--no-cache/--cache", "no_cache", default=None,
+              help="Build without / with Docker's layer cache (default: the profile's build_cache).")
 @click.option("-v", "--verbose", is_flag=True, help="Show compose's own output.")
 @json_option
 @handled
