@@ -38,10 +38,11 @@ def orphaned_containers() -> list[engine.ContainerInfo]:
             and not (c.labels.get(L.ONE_SHOT) == "true" and c.environment in live)]
 
 
-def release(name: str) -> None:
+def release(name: str, on_line=None) -> None:
+    """Remove an environment through compose (containers, networks, volumes), then its state files."""
     from .compose import Compose
 
-    Compose(name).down()
+    Compose(name).down(on_line=on_line)
     Compose.forget(name)
 
 

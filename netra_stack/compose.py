@@ -1,14 +1,17 @@
 """The one adapter over python-on-whales: every `docker compose` invocation goes through here.
 
-Compose's own output is always captured (python-on-whales captures nothing otherwise, and an
-error would lose the engine's reason); it is streamed line by line to a callback for progress,
-and kept for the error message when a command fails.
+python-on-whales builds every invocation. The long-running ones (build, up, down) are run here
+so that their output is streamed line by line for progress and kept whole for the error message
+(python-on-whales captures nothing from them otherwise), and so that an interruption stops them
+cleanly before cleanup begins.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import signal
+import subprocess
 import tempfile
 from collections.abc import Callable, Iterable
 from functools import lru_cache
@@ -61,6 +64,14 @@ def check_compose() -> str:
     return version.strip()
 
 
+class _Failed(Exception):
+    """A compose command exited non-zero; `output` is everything it printed."""
+
+    def __init__(self, output: str) -> None:
+        super().__init__(output)
+        self.output = output
+
+
 def _text(exc: DockerException) -> str:
     raw = exc.stderr or exc.stdout or ""
     return (raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw).strip()
@@ -104,13 +115,35 @@ class Compose:
         if folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
 
-    def _stream(self, lines: Iterable[tuple[str, bytes]], on_line: LineCallback | None) -> str:
-        kept = []
-        for _source, raw in lines:
-            line = raw.decode("utf-8", "replace").rstrip()
-            kept.append(line)
-            if on_line and line:
-                on_line(line)
+    def _run(self, args: list[str], on_line: LineCallback | None) -> str:
+        """Run `docker compose ARGS` (as python-on-whales builds it), streaming its output.
+
+        The child runs in its own session so that a Ctrl-C reaches netra-stack alone; on an
+        interruption the child is stopped and waited for before the exception goes on, so the
+        cleanup that follows never races a half-finished `up`.
+        """
+        command = [str(part) for part in self._docker.compose.docker_compose_cmd + args]
+        child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        kept: list[str] = []
+        try:
+            for raw in child.stdout:
+                line = raw.decode("utf-8", "replace").rstrip()
+                kept.append(line)
+                if on_line and line:
+                    on_line(line)
+            code = child.wait()
+        except BaseException:
+            child.send_signal(signal.SIGINT)
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+            raise
+        finally:
+            child.stdout.close()
+        if code != 0:
+            raise _Failed("\n".join(kept))
         return "\n".join(kept)
 
     def config(self) -> dict[str, Any]:
@@ -134,9 +167,9 @@ class Compose:
         if not services:
             return
         try:
-            self._stream(self._docker.compose.build(services, cache=not no_cache, stream_logs=True), on_line)
-        except DockerException as exc:
-            text = _text(exc)
+            self._run(["build", *(["--no-cache"] if no_cache else []), *services], on_line)
+        except _Failed as exc:
+            text = exc.output
             raise EngineError(f"building {', '.join(services)} failed: {text.splitlines()[-1] if text else exc}",
                               hint="see the build output above; `netra-stack rebuild --services ...` retries",
                               stderr=text) from None
@@ -144,17 +177,15 @@ class Compose:
     def up(self, on_line: LineCallback | None = None) -> None:
         """Create and start every service, detached, without building (builds are decided first)."""
         try:
-            self._stream(self._docker.compose.up(detach=True, no_build=True, remove_orphans=True,
-                                                 stream_logs=True), on_line)
-        except DockerException as exc:
-            raise EngineError(f"starting {self.project} failed", stderr=_text(exc)) from None
+            self._run(["up", "--detach", "--no-build", "--remove-orphans"], on_line)
+        except _Failed as exc:
+            raise EngineError(f"starting {self.project} failed", stderr=exc.output) from None
 
     def down(self, on_line: LineCallback | None = None) -> None:
         try:
-            self._stream(self._docker.compose.down(remove_orphans=True, volumes=True,
-                                                   stream_logs=True), on_line)
-        except DockerException as exc:
-            raise EngineError(f"removing {self.project} failed", stderr=_text(exc)) from None
+            self._run(["down", "--volumes", "--remove-orphans"], on_line)
+        except _Failed as exc:
+            raise EngineError(f"removing {self.project} failed", stderr=exc.output) from None
 
     def restart(self, services: list[str], on_line: LineCallback | None = None) -> None:
         try:

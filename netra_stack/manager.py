@@ -11,8 +11,11 @@ Policies (ports, health, conflicts, build cache) are called through the plugin m
 from __future__ import annotations
 
 import os
+import signal
+import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -71,6 +74,20 @@ def primary_ports(bindings: Iterable[PortBinding]) -> dict[str, int]:
     for b in sorted(bindings, key=lambda b: (b.service, b.container_port, ":" in b.host_ip)):
         chosen.setdefault(b.service, b)
     return {service: b.host_port for service, b in chosen.items()}
+
+
+@contextmanager
+def _uninterruptible():
+    """Hold SIGINT and SIGTERM off for a moment (main thread only; elsewhere signals never arrive)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def list_environments(profile: str | None = None) -> list[Environment]:
@@ -259,11 +276,11 @@ class StackManager:
                                     + (" (no cache)" if uncached else ""))
 
     def _teardown(self, name: str) -> None:
-        from .compose import Compose
+        from .cleanup import release
 
         self.reporter.event(f"removing environment {name}")
-        Compose(name).down(on_line=self.reporter.compose_line)
-        Compose.forget(name)
+        with _uninterruptible():  # a second Ctrl-C must not leave half an environment behind
+            release(name, on_line=self.reporter.compose_line)
 
     def release_environment(self, env_name: str | None = None) -> None:
         """Stop and remove an environment: containers, networks, volumes, state files."""
