@@ -8,12 +8,13 @@ cleanly before cleanup begins.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -92,19 +93,24 @@ class Compose:
         )
 
     @classmethod
-    def for_plan(cls, plan: Plan, *, with_override: bool = True) -> Compose:
-        """Write the plan's override and env file to the state directory, and use them."""
-        folder = state_dir() / plan.name
+    def prepare(cls, folder: Path, project: str, files: Iterable[Path], project_dir: Path,
+                env: Mapping[str, str], override: Mapping[str, Any] | None = None) -> Compose:
+        """Write the env file (and the override) into `folder`, and use them with `files`."""
         folder.mkdir(parents=True, exist_ok=True)
         env_file = folder / "compose.env"
-        env_file.write_text("".join(f"{k}={v}\n" for k, v in plan.env.items()))
+        env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
         env_file.chmod(0o600)  # it may hold secrets
-        files = list(plan.compose_files)
-        if with_override:
-            override = folder / "override.yml"
-            override.write_text(render_override(plan.override))
-            files.append(override)
-        return cls(plan.name, files, plan.project_dir, env_file)
+        files = list(files)
+        if override is not None:
+            files.append(folder / "override.yml")
+            files[-1].write_text(render_override(override))
+        return cls(project, files, project_dir, env_file)
+
+    @classmethod
+    def for_plan(cls, plan: Plan) -> Compose:
+        """The plan's files plus its generated override, kept in the state directory."""
+        return cls.prepare(state_dir() / plan.name, plan.name, plan.compose_files, plan.project_dir, plan.env,
+                           plan.override)
 
     @classmethod
     def forget(cls, project: str) -> None:
@@ -147,17 +153,15 @@ class Compose:
         return "\n".join(kept)
 
     def config(self) -> dict[str, Any]:
-        try:
-            return self._docker.compose.config(return_json=True)
-        except DockerException as exc:
-            text = _text(exc)
-            raise ProfileError(f"compose files of project {self.project} are invalid: {text.splitlines()[-1] if text else exc}",
-                               hint="run `docker compose config` on them to see the whole message") from None
+        return json.loads(self._config("--format", "json"))
 
     def config_yaml(self) -> str:
         """`docker compose config`: the fully resolved configuration, as YAML."""
+        return self._config()
+
+    def _config(self, *args: str) -> str:
         try:
-            return run(self._docker.compose.docker_compose_cmd + ["config"])
+            return run(self._docker.compose.docker_compose_cmd + ["config", *args])
         except DockerException as exc:
             text = _text(exc)
             raise ProfileError(f"compose files of project {self.project} are invalid: {text.splitlines()[-1] if text else exc}",

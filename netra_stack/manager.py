@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import os
 import signal
+import tempfile
 import threading
 import time
 from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 from . import labels as L
-from .errors import EngineError, NetraError, NotFoundError, NotHealthyError, PluginError
+from .errors import EngineError, NetraError, NotFoundError, NotHealthyError, PluginError, ProfileError
 from .health import HealthReport, HealthState, judge, wait_until_healthy
 from .plan import Plan, compose_env, environment_name, port_requests, resolve_plan
 from .plugins import make_plugin_manager
@@ -147,15 +149,12 @@ class StackManager:
 
             missing = [f for f in self.profile.compose_files if not (self.profile.root / f).is_file()]
             if missing:
-                from .errors import ProfileError
-
                 raise ProfileError(f"{self.profile.source}: compose_files: {missing[0]} does not exist in {self.profile.root}",
                                    hint="paths are relative to project_dir")
-            probe = Plan(self.profile, "netra-config", self.profile.root,
-                         tuple(self.profile.root / f for f in self.profile.compose_files),
-                         compose_env(self.profile, self.environ), {}, ())
-            self._model = Compose.for_plan(probe, with_override=False).config()
-            Compose.forget(probe.name)
+            with tempfile.TemporaryDirectory(prefix="netra-stack-") as folder:
+                files = [self.profile.root / f for f in self.profile.compose_files]
+                self._model = Compose.prepare(Path(folder), "netra-config", files, self.profile.root,
+                                              compose_env(self.profile, self.environ)).config()
         return self._model
 
     def plan(self, name: str | None = None, bound: Mapping[str, int] | None = None) -> Plan:

@@ -1,0 +1,120 @@
+"""The example stack (real PostgreSQL 15, Redis 7, backend, auth, frontend) in a regular and an
+alpine profile: up, healthy, ports reachable from the host, restart of one service, down."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import urllib.request
+
+import pytest
+
+from netra_stack import StackManager, engine
+from netra_stack.builtin.ports import is_free
+
+from ..conftest import REPO
+from .conftest import run_cli
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def example_env(monkeypatch):
+    monkeypatch.setenv("NETRA_STACK_PROFILE_PATH", str(REPO / "profiles"))
+    for var in ("COMPOSE_PROJECT_NAME", "DOCKER_ENV", "USE_ALPINE", "USE_PRODUCTION_IMAGES"):
+        monkeypatch.delenv(var, raising=False)
+    return dict(os.environ)
+
+
+def get_json(port: int, path: str) -> dict:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
+        return json.loads(response.read())
+
+
+def redis_ping(port: int) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+        conn.sendall(b"PING\r\n")
+        return conn.recv(64)
+
+
+def psql(container_id: str, sql: str) -> str:
+    code, output, _ = engine.execute(container_id, ["sh", "-c", f'psql -U "$POSTGRES_USER" -d "$POSTGRES_DB" -tAc "{sql}"'])
+    assert code == 0, output
+    return output.strip()
+
+
+def check_reachable(ports: dict[str, int]) -> None:
+    assert set(ports) == {"postgres", "redis", "backend", "auth", "frontend"}
+    for service in ("backend", "auth"):
+        health = get_json(ports[service], "/health")
+        assert health["status"] == "ok", health
+        assert health["checks"]["database"]["ok"] and health["checks"]["cache"]["ok"]
+    assert redis_ping(ports["redis"]).startswith(b"+PONG")
+    with urllib.request.urlopen(f"http://127.0.0.1:{ports['frontend']}/", timeout=5) as response:
+        assert response.status == 200
+    socket.create_connection(("127.0.0.1", ports["postgres"]), timeout=5).close()
+
+
+def free_port() -> int:
+    for port in range(41000, 42000):
+        if is_free(port):
+            return port
+    raise RuntimeError("no free port")
+
+
+def test_alpine_test_profile(example_env, monkeypatch):
+    pinned = free_port()
+    monkeypatch.setenv("ALPINE_TEST_FRONTEND_PORT", str(pinned))
+    manager = StackManager("alpine-test", no_cache_app_code=False)
+    name, ports = manager.acquire_environment()
+    assert name.startswith("alpine-test-")
+    assert ports["frontend"] == pinned  # the seed's ALPINE_TEST_*_PORT wins over the range
+    assert all(30000 <= p <= 40000 for s, p in ports.items() if s != "frontend")
+    check_reachable(ports)
+
+    postgres = {c.service: c for c in engine.containers(name)}["postgres"]
+    assert psql(postgres.id, "show fsync") == "off"
+    assert psql(postgres.id, "show synchronous_commit") == "off"
+    inspect = engine.client().api.inspect_container(postgres.id)
+    assert "/var/lib/postgresql/data" in inspect["HostConfig"]["Tmpfs"]
+    assert inspect["HostConfig"]["Memory"] == 512 * 1024**2
+
+    report = manager.get_health_report()
+    assert report.healthy, report.explain()
+    backend = next(s for s in report.services if s.service == "backend")
+    assert backend.check.ok and backend.check.latency_ms > 0  # judged by plugins/backend_health.py
+
+    before = {c.service: c for c in engine.containers(name)}["backend"].started
+    assert manager.restart_service("backend").healthy
+    assert {c.service: c for c in engine.containers(name)}["backend"].started > before
+    check_reachable(manager.ports())
+
+    manager.release_environment(name)
+    assert engine.containers(name) == [] and engine.networks(name) == [] and engine.volumes(name) == []
+
+
+def test_test_profile_through_the_cli(example_env):
+    up = run_cli("up", "--profile", "test", "--cache", "--json", env=example_env, timeout=600)
+    assert up.returncode == 0, up.stderr
+    result = json.loads(up.stdout)
+    name, ports = result["environment"], result["ports"]
+    check_reachable(ports)
+    labels = engine.containers(name)[0].labels
+    assert labels["io.netra-stack.profile"] == "test" and labels["io.netra-stack.env-type"] == "test"
+
+    health = run_cli("health", "--profile", "test", "--name", name, env=example_env)
+    assert health.returncode == 0, health.stdout
+    restart = run_cli("restart", "--profile", "test", "--name", name, "--services", "auth", env=example_env)
+    assert restart.returncode == 0, restart.stderr
+    check_reachable(ports)
+    down = run_cli("down", "--profile", "test", "--name", name, env=example_env)
+    assert down.returncode == 0, down.stderr
+    assert engine.containers(name) == [] and engine.volumes(name) == []
+
+
+def test_config_shows_the_alpine_optimisations(example_env):
+    result = run_cli("config", "--profile", "alpine-test", env=example_env)
+    assert result.returncode == 0, result.stderr
+    assert "fsync=off" in result.stdout and "/var/lib/postgresql/data:size=512m" in result.stdout
+    assert "io.netra-stack.managed" in result.stdout
