@@ -138,7 +138,7 @@ class StackManager:
             raise
         except Exception as exc:
             raise PluginError(f"hook {hook} failed: {type(exc).__name__}: {exc}",
-                              hint="see the plugins listed by `netra-stack plugins`") from exc
+                              hint="check the plugins the profile loads (its `plugins` key) and installed netra_stack entry points") from exc
 
     # --- planning --------------------------------------------------------------------------------
 

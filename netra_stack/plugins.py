@@ -56,5 +56,5 @@ def make_plugin_manager(profile: Profile) -> pluggy.PluginManager:
         manager.check_pending()
     except pluggy.PluginValidationError as exc:
         raise PluginError(f"profile {profile.name}: plugin {exc.plugin!r} implements an unknown hook: {exc}",
-                          hint="hook names are listed by `netra-stack plugins`") from None
+                          hint="hook names are those of netra_stack/hookspecs.py") from None
     return manager
