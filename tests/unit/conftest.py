@@ -1,0 +1,63 @@
+"""Unit-test helpers: profile directories written under tmp_path, and a compose model shaped like
+`docker compose config --format json` output. Pure logic only: nothing here touches Docker."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from netra_stack.profiles import load_profile
+
+REPO = Path(__file__).resolve().parents[2]
+REAL_PROFILES = REPO / "profiles"
+# The two keys every loadable profile needs (after `extends`).
+MINIMAL = 'environment = "test"\ncompose_files = ["docker-compose.yml"]\n'
+
+
+@pytest.fixture
+def profile_dir(tmp_path: Path):
+    """write({"name": "toml text", ...}) -> the profiles/ directory holding those files."""
+    folder = tmp_path / "profiles"
+    folder.mkdir()
+
+    def write(files: dict[str, str]) -> Path:
+        for name, text in files.items():
+            (folder / f"{name}.toml").write_text(textwrap.dedent(text))
+        return folder
+
+    return write
+
+
+@pytest.fixture
+def load(profile_dir):
+    """load(text, name="p", others={...}) -> the loaded Profile `name` (others are extra files)."""
+
+    def load_text(text: str, name: str = "p", others: dict[str, str] | None = None):
+        folder = profile_dir({name: text, **(others or {})})
+        return load_profile(name, dirs=[folder])
+
+    return load_text
+
+
+@pytest.fixture
+def model() -> dict:
+    """A base compose model as `docker compose config --format json` prints it."""
+    return {
+        "name": "base",
+        "services": {
+            "postgres": {
+                "image": "postgres:15",
+                "command": ["postgres"],
+                "ports": [{"mode": "ingress", "target": 5432, "published": "5432", "protocol": "tcp"}],
+            },
+            "redis": {
+                "image": "redis:7",
+                "ports": [{"mode": "ingress", "target": 6379, "published": "6379", "protocol": "tcp"}],
+            },
+            "worker": {"image": "worker", "command": "python -m worker --verbose"},
+        },
+        "networks": {"default": {"name": "base_default"}, "shared": {"name": "shared", "external": True}},
+        "volumes": {"pgdata": {"name": "base_pgdata"}, "outside": {"name": "outside", "external": True}},
+    }

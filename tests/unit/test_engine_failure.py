@@ -1,0 +1,65 @@
+"""EngineFailure.parse on the engine's own error texts (moby, compose v2.40)."""
+
+from __future__ import annotations
+
+import pytest
+
+from netra_stack.policy import EngineFailure
+
+CONFLICT = ('Conflict. The container name "/alpine-test-3f9a1c-postgres-1" is already in use by container '
+            '"9b2c4d5e6f70". You have to remove (or rename) that container to be able to reuse that name.')
+PORT_ALLOCATED = "Bind for 0.0.0.0:35001 failed: port is already allocated"
+ADDRESS_IN_USE = ("Error response from daemon: driver failed programming external connectivity on endpoint x: "
+                  "Error starting userland proxy: listen tcp4 0.0.0.0:5432: bind: address already in use")
+ACTIVE_ENDPOINTS = "network alpine-test-3f9a1c_default has active endpoints"
+ACTIVE_ENDPOINTS_OLD = "network alpine-test-3f9a1c_default id 4e5f6a7b8c9d has active endpoints"
+WRONG_LABELS = ('network alpine-test-3f9a1c_default was found but has incorrect label '
+                'com.docker.compose.network set to "x"')
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "details"),
+    [
+        (CONFLICT, "name_conflict", {"name": "alpine-test-3f9a1c-postgres-1", "id": "9b2c4d5e6f70"}),
+        ("Error response from daemon: " + CONFLICT, "name_conflict",
+         {"name": "alpine-test-3f9a1c-postgres-1", "id": "9b2c4d5e6f70"}),
+        (PORT_ALLOCATED, "port_allocated", {"address": "0.0.0.0", "port": "35001"}),
+        ("Error response from daemon: driver failed programming external connectivity on endpoint x-redis-1: "
+         "Bind for [::]:6379 failed: port is already allocated", "port_allocated", {"address": "[::]", "port": "6379"}),
+        (ADDRESS_IN_USE, "address_in_use", {"address": "0.0.0.0", "port": "5432"}),
+        ("Error starting userland proxy: listen tcp6 [::]:8000: bind: address already in use", "address_in_use",
+         {"address": "[::]", "port": "8000"}),
+        ("bind: address already in use", "address_in_use", {}),
+        (ACTIVE_ENDPOINTS, "network_active_endpoints", {"network": "alpine-test-3f9a1c_default"}),
+        (ACTIVE_ENDPOINTS_OLD, "network_active_endpoints", {"network": "alpine-test-3f9a1c_default"}),
+        ("failed to remove network n_default: Error response from daemon: error while removing network: "
+         "network n_default id 4e5f has active endpoints", "network_active_endpoints", {"network": "n_default"}),
+        (WRONG_LABELS, "network_wrong_labels",
+         {"network": "alpine-test-3f9a1c_default", "label": "com.docker.compose.network"}),
+    ],
+)
+def test_parse_known_failures(text, kind, details):
+    failure = EngineFailure.parse(text)
+    assert (failure.kind, failure.details, failure.text) == (kind, details, text)
+
+
+@pytest.mark.parametrize("text", ["", "container x is unhealthy", "no such image: netra/backend:latest",
+                                  "network x not found"])
+def test_parse_unknown_is_other(text):
+    failure = EngineFailure.parse(text)
+    assert (failure.kind, failure.details, failure.text) == ("other", {}, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "summary"),
+    [
+        (" Container x-postgres-1  Creating\n" + "Error response from daemon: " + CONFLICT + "\n\n",
+         "Error response from daemon: " + CONFLICT),
+        (" Network n  Creating\n " + PORT_ALLOCATED + "\n Container x  Stopping\n", PORT_ALLOCATED),
+        ("first\nsecond\n", "second"),  # nothing telling: the last line
+        ("", "(no output)"),
+        ("\n  \n", "(no output)"),
+    ],
+)
+def test_summary(text, summary):
+    assert EngineFailure.parse(text).summary() == summary

@@ -1,0 +1,263 @@
+"""Profile + environment + compose model -> Plan, without Docker."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import REAL_PROFILES
+from netra_stack import labels as L
+from netra_stack.errors import ProfileError
+from netra_stack.plan import (
+    Override,
+    PortRequest,
+    compose_env,
+    environment_name,
+    port_requests,
+    render_override,
+    resolve_plan,
+)
+from netra_stack.profiles import Profile, load_profile
+
+
+def make_profile(**fields) -> Profile:
+    fields.setdefault("name", "alpine-test")
+    fields.setdefault("environment", "test")
+    fields.setdefault("compose_files", ["docker-compose.yml"])
+    return Profile.model_validate(fields)
+
+
+def host_ports_for(requests: list[PortRequest], range_port: int = 35001) -> dict[str, int]:
+    """What the allocation hook would choose: fixed -> its port, range -> one from the range, ephemeral -> 0."""
+    return {r.key: r.host if r.strategy == "fixed" else range_port if r.strategy == "range" else 0 for r in requests}
+
+
+def plan_for(profile: Profile, model: dict, environ: dict | None = None, name: str = "env-1", **kw):
+    requests = port_requests(profile, model, environ or {})
+    return resolve_plan(profile, model, name=name, env=compose_env(profile, environ or {}),
+                        host_ports=kw.get("host_ports") or host_ports_for(requests), requests=requests)
+
+
+# --- names -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("profile_name", "template", "expected"),
+    [
+        ("alpine-test", "{profile}-{id}", "alpine-test-3f9a1c"),
+        ("test", "{env}-{profile}-{id}", "test-test-3f9a1c"),
+        ("Alpine_Test", "{profile}-{id}", "alpine_test-3f9a1c"),  # lowercased
+        ("test", "My Stack.{id}", "my-stack-3f9a1c"),  # runs of other characters become '-'
+        ("test", "--{profile}!!", "test"),  # leading/trailing '-' and '_' stripped
+        ("dev", "netra-dev", "netra-dev"),  # a fixed name
+    ],
+)
+def test_environment_name_template(profile_name, template, expected):
+    profile = make_profile(name=profile_name, project_name=template)
+    assert environment_name(profile, {}, env_id="3f9a1c") == expected
+
+
+def test_environment_name_random_id_differs():
+    profile = make_profile()
+    first, second = environment_name(profile, {}), environment_name(profile, {})
+    assert first != second and first.startswith("alpine-test-") and len(first) == len("alpine-test-") + 6
+
+
+def test_environment_name_user_placeholder(monkeypatch):
+    monkeypatch.setattr("getpass.getuser", lambda: "Ada Lovelace")
+    assert environment_name(make_profile(project_name="{user}-{id}"), {}, env_id="x1") == "ada-lovelace-x1"
+
+
+def test_compose_project_name_wins():
+    profile = make_profile(project_name="{profile}-{id}")
+    assert environment_name(profile, {"COMPOSE_PROJECT_NAME": "ci_run-42"}, env_id="abc") == "ci_run-42"
+    assert environment_name(profile, {"COMPOSE_PROJECT_NAME": ""}, env_id="abc") == "alpine-test-abc"
+
+
+@pytest.mark.parametrize(("template", "fragment"), [("{nope}-{id}", "unknown placeholder"),
+                                                     ("{}-x", "unknown placeholder"),
+                                                     ("!!!", "renders to an empty name")])
+def test_environment_name_bad_template(template, fragment):
+    with pytest.raises(ProfileError, match=fragment) as info:
+        environment_name(make_profile(project_name=template), {}, env_id="abc")
+    assert f"project_name = {template!r}" in str(info.value)
+
+
+def test_compose_env_passthrough():
+    profile = make_profile(env={"DOCKER_TAG": "latest", "BUILD_TARGET": "runtime", "OTHER": "kept"})
+    environ = {"DOCKER_TAG": "v1.2", "USE_PRODUCTION_IMAGES": "true", "HOME": "/root", "PATH": "/bin"}
+    assert compose_env(profile, environ) == {
+        "DOCKER_TAG": "v1.2", "BUILD_TARGET": "runtime", "OTHER": "kept", "USE_PRODUCTION_IMAGES": "true"}
+    assert compose_env(profile, {}) == profile.env
+    assert profile.env["DOCKER_TAG"] == "latest"  # the profile is not changed
+
+
+# --- port requests ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("strategy", "hosts"),
+    [("fixed", {"postgres": 5432, "redis": 6379}), ("range", {"postgres": None, "redis": None}),
+     ("ephemeral", {"postgres": None, "redis": None})],
+)
+def test_port_requests_from_compose_model(model, strategy, hosts):
+    requests = port_requests(make_profile(ports={"strategy": strategy}), model, {})
+    assert [(r.key, r.strategy, r.host) for r in requests] == [
+        ("postgres:5432/tcp", strategy, hosts["postgres"]), ("redis:6379/tcp", strategy, hosts["redis"])]
+    assert {r.source for r in requests} == {"services.postgres.ports", "services.redis.ports"}
+
+
+def test_profile_port_specs_replace_compose_ports(model):
+    profile = make_profile(ports={"strategy": "range"}, services={"postgres": {"ports": [
+        {"container": 5432, "strategy": "fixed", "host": 15432},
+        {"container": 9187, "protocol": "udp", "strategy": "ephemeral"},
+        {"container": 8008, "strategy": "fixed"},  # host defaults to the container port
+    ]}})
+    requests = {r.key: r for r in port_requests(profile, model, {})}
+    assert set(requests) == {"postgres:5432/tcp", "postgres:9187/udp", "postgres:8008/tcp", "redis:6379/tcp"}
+    assert (requests["postgres:5432/tcp"].strategy, requests["postgres:5432/tcp"].host) == ("fixed", 15432)
+    assert (requests["postgres:9187/udp"].strategy, requests["postgres:9187/udp"].host) == ("ephemeral", None)
+    assert requests["postgres:8008/tcp"].host == 8008
+    assert requests["redis:6379/tcp"].strategy == "range"  # the profile's default
+
+
+def test_compose_port_without_published_side(model):
+    model["services"]["redis"]["ports"] = [{"target": 6379, "protocol": "tcp"}]
+    (_, redis) = port_requests(make_profile(ports={"strategy": "fixed"}), model, {})
+    assert (redis.strategy, redis.host) == ("fixed", 6379)
+
+
+def test_env_variable_forces_fixed_port():
+    profile = load_profile("alpine-test", dirs=[REAL_PROFILES])
+    model = {"services": {s: {} for s in ("postgres", "redis", "backend", "auth", "frontend")}}
+    environ = {"ALPINE_TEST_POSTGRES_PORT": "15432", "ALPINE_TEST_REDIS_PORT": ""}  # empty: not set
+    requests = {r.service: r for r in port_requests(profile, model, environ)}
+    postgres = requests["postgres"]
+    assert (postgres.strategy, postgres.host, postgres.source) == ("fixed", 15432, "ALPINE_TEST_POSTGRES_PORT")
+    assert (requests["redis"].strategy, requests["redis"].host) == ("range", None)
+    assert [r.container for r in requests.values()] == [5432, 6379, 8000, 8081, 3000]
+
+
+# --- the plan and its override ---------------------------------------------------------------------
+
+
+def test_plan_labels_services_networks_and_volumes_but_not_external_ones(model):
+    plan = plan_for(make_profile(name="mine", environment="dev"), model, name="mine-1")
+    own = {L.MANAGED: "true", L.ENVIRONMENT: "mine-1", L.PROFILE: "mine", L.ENV_TYPE: "dev"}
+    assert plan.labels == own
+    override = plan.override
+    assert {s: o["labels"] for s, o in override["services"].items()} == {s: own for s in ("postgres", "redis", "worker")}
+    assert override["networks"] == {"default": {"labels": own}}  # not "shared" (external)
+    assert override["volumes"] == {"pgdata": {"labels": own}}  # not "outside" (external)
+    assert plan.services == ("postgres", "redis", "worker")
+
+
+def test_plan_without_networks_or_volumes(model):
+    del model["networks"], model["volumes"]
+    override = plan_for(make_profile(), model).override
+    assert set(override) == {"services"}
+
+
+def test_plan_service_settings(model):
+    profile = make_profile(services={
+        "postgres": {"memory": "512m", "cpus": 1.5, "tmpfs": ["/var/lib/postgresql/data:size=512m"],
+                     "environment": {"POSTGRES_DB": "app"}, "command_args": ["-c", "fsync=off"]},
+        "worker": {"command_args": ["--once"], "one_shot": True},
+        "redis": {"command": ["redis-server", "--port", "6379"], "command_args": ["--save", ""]},
+    })
+    services = plan_for(profile, model).override["services"]
+    postgres = services["postgres"]
+    assert postgres["mem_limit"] == 512 * 1024**2
+    assert postgres["cpus"] == 1.5
+    assert postgres["tmpfs"] == ["/var/lib/postgresql/data:size=512m"]
+    assert postgres["environment"] == {"POSTGRES_DB": "app"}
+    assert postgres["command"] == ["postgres", "-c", "fsync=off"]  # the compose command, then the args
+    assert services["worker"]["command"] == ["python", "-m", "worker", "--verbose", "--once"]  # string split
+    assert services["worker"]["labels"][L.ONE_SHOT] == "true"
+    assert L.ONE_SHOT not in services["postgres"]["labels"]
+    assert services["redis"]["command"] == ["redis-server", "--port", "6379", "--save", ""]  # profile's command
+    assert "mem_limit" not in services["redis"] and "environment" not in services["worker"]
+
+
+def test_plan_real_alpine_test_postgres(model):
+    profile = load_profile("alpine-test", dirs=[REAL_PROFILES])
+    model["services"] = {s: {"command": ["x"]} for s in ("postgres", "redis", "backend", "auth", "frontend")}
+    postgres = plan_for(profile, model).override["services"]["postgres"]
+    assert postgres["command"][:3] == ["x", "-c", "fsync=off"]
+    assert postgres["mem_limit"] == 512 * 1024**2 and postgres["cpus"] == 1.0
+    assert postgres["ports"] == ["127.0.0.1:35001:5432/tcp"]
+
+
+def test_plan_ports(model):
+    profile = make_profile(ports={"strategy": "range"}, services={"redis": {"ports": [{"container": 6379, "strategy": "ephemeral"}]}})
+    plan = plan_for(profile, model, {}, host_ports={"postgres:5432/tcp": 35001, "redis:6379/tcp": 0})
+    services = plan.override["services"]
+    assert services["postgres"]["ports"] == ["127.0.0.1:35001:5432/tcp"]
+    assert services["redis"]["ports"] == ["127.0.0.1::6379/tcp"]
+    assert isinstance(services["postgres"]["ports"], Override)
+    assert "ports" not in services["worker"]
+    assert plan.ports == {"postgres:5432/tcp": 35001, "redis:6379/tcp": 0}
+    assert plan.fixed_ports == frozenset()
+
+
+def test_plan_fixed_ports_and_compose_ports_dropped(model):
+    profile = make_profile(ports={"strategy": "fixed"}, services={"postgres": {"ports": [{"container": 5433}]}})
+    plan = plan_for(profile, model)
+    assert plan.override["services"]["postgres"]["ports"] == ["127.0.0.1:5433:5433/tcp"]  # 5432 not published
+    assert plan.fixed_ports == {"postgres:5433/tcp", "redis:6379/tcp"}
+
+
+def test_plan_ipv6_host_ip_bracketed(model):
+    profile = make_profile(ports={"strategy": "ephemeral", "host_ip": "::1"})
+    services = plan_for(profile, model).override["services"]
+    assert services["postgres"]["ports"] == ["[::1]::5432/tcp"]
+
+
+def test_plan_compose_service_with_ports_but_no_requests_gets_empty_override(model):
+    # The compose file publishes a port but the request list is empty: the override still replaces the list,
+    # so no host port from the compose file leaks into a parallel environment.
+    profile = make_profile()
+    plan = resolve_plan(profile, model, name="n", env={}, host_ports={}, requests=[])
+    assert plan.override["services"]["postgres"]["ports"] == []
+    assert isinstance(plan.override["services"]["postgres"]["ports"], Override)
+
+
+def test_plan_paths_and_env(model, tmp_path):
+    source = tmp_path / "profiles" / "p.toml"
+    profile = make_profile(source=source, compose_files=["a.yml", "sub/b.yml"], env={"DOCKER_TAG": "x"})
+    plan = plan_for(profile, model, {"BUILD_TARGET": "dev"})
+    assert plan.project_dir == tmp_path
+    assert plan.compose_files == (tmp_path / "a.yml", tmp_path / "sub" / "b.yml")
+    assert plan.env == {"DOCKER_TAG": "x", "BUILD_TARGET": "dev"}
+
+
+def test_render_override(model):
+    profile = make_profile(ports={"strategy": "range"}, services={"postgres": {"memory": "1g", "command_args": ["-c", "a=\"b\""]}})
+    plan = plan_for(profile, model)
+    text = render_override(plan.override)
+    assert text.startswith("# generated by netra-stack: do not edit\n") and text.endswith("}\n")
+    assert '"ports": !override ["127.0.0.1:35001:5432/tcp"]' in text
+    assert text.count("!override") == 2  # postgres and redis; worker publishes nothing
+    body = text.split("\n", 1)[1].replace("!override ", "")
+    assert json.loads(body) == plan.override  # JSON once the tag is removed: same content
+    assert json.loads(body)["services"]["postgres"]["command"] == ["postgres", "-c", 'a="b"']
+
+
+def test_render_override_empty_and_nested():
+    assert render_override({"services": {"a": {"ports": Override([])}}}).splitlines()[1] == \
+        '{"services": {"a": {"ports": !override []}}}'
+
+
+@pytest.mark.parametrize(
+    ("health", "expected"),
+    [("pg_isready -h 127.0.0.1 -p 5432", ["pg_isready", "-h", "127.0.0.1", "-p", "5432"]),
+     ("sh -c 'redis-cli ping | grep PONG'", ["sh", "-c", "redis-cli ping | grep PONG"]),
+     (["curl", "-fsS", "http://x/health"], ["curl", "-fsS", "http://x/health"])],
+)
+def test_plan_health_command(model, health, expected):
+    plan = plan_for(make_profile(services={"postgres": {"health": health}, "worker": {"one_shot": True}}), model)
+    assert plan.health_command("postgres") == expected
+    assert plan.health_command("worker") is None  # settings without health
+    assert plan.health_command("redis") is None  # no settings at all
+    assert plan.is_one_shot("worker") and not plan.is_one_shot("postgres") and not plan.is_one_shot("redis")
