@@ -118,6 +118,8 @@ def judge(service: str, container: ContainerInfo | None, check: CheckResult | No
         return ServiceHealth(service, state, f"health command failing (exit {check.exit_code})", **base)
     if container.health == "starting":
         return ServiceHealth(service, HealthState.STARTING, "Docker healthcheck starting", **base)
+    if one_shot:
+        return ServiceHealth(service, HealthState.STARTING, "running to completion", **base)
     return ServiceHealth(service, HealthState.HEALTHY, "running" if check is None else "health command passes", **base)
 
 

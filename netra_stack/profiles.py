@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import NotFoundError, ProfileError
 
@@ -33,9 +33,10 @@ def parse_size(value: Any) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
         return value
     match = _SIZE.match(value) if isinstance(value, str) else None
-    if not match or float(match.group(1)) <= 0:
+    size = int(float(match.group(1)) * _SIZE_FACTORS[match.group(2).lower()]) if match else 0
+    if size < 1:
         raise ValueError("expected a size such as 256m, 512M, 1g or 1.5GiB")
-    return int(float(match.group(1)) * _SIZE_FACTORS[match.group(2).lower()])
+    return size
 
 
 MemorySize = Annotated[int, BeforeValidator(parse_size)]
@@ -85,12 +86,13 @@ class PortsPolicy(_Strict):
     range: tuple[Port, Port] = Field((30000, 40000), description="[low, high] host ports for the range strategy.")
     host_ip: str = Field("127.0.0.1", description="Host address the ports are bound to.")
 
-    @model_validator(mode="after")
-    def _ordered(self) -> PortsPolicy:
-        low, high = self.range
+    @field_validator("range")
+    @classmethod
+    def _ordered(cls, value: tuple[int, int]) -> tuple[int, int]:
+        low, high = value
         if low > high:
             raise ValueError(f"range [{low}, {high}] is inverted: expected [low, high] with low <= high")
-        return self
+        return value
 
 
 class Profile(_Strict):
@@ -223,7 +225,8 @@ def _raw_profile(path: Path, seen: tuple[Path, ...]) -> tuple[dict, dict]:
         _record_nested(data, (), path, origins)
         return data, origins
     if not isinstance(parent_name, str):
-        raise ProfileError(f"{path}: extends = {parent_name!r}: expected a profile name (a string)")
+        raise ProfileError(f"{path}: extends = {parent_name!r}: expected a profile name (a string)",
+                           hint="extends names a profile of the same directory")
     parent_path = path.parent / f"{parent_name}.toml"
     if not parent_path.is_file():
         known = ", ".join(sorted(p.stem for p in path.parent.glob("*.toml") if p != path))
@@ -274,16 +277,35 @@ def _expected_keys(loc: tuple) -> list[str]:
     return []
 
 
-def _describe(error: dict, path: Path, origins: dict) -> ProfileError:
-    loc = tuple(part for part in error["loc"] if part not in ("function-after", "function-before"))
+def _present(loc: tuple, raw: dict) -> tuple:
+    """The part of an error location that exists in the file (pydantic appends union tags such as
+    'str' or 'list[str]' that are not keys)."""
+    node, kept = raw, []
+    for part in loc:
+        if isinstance(node, dict) and part in node or isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+            kept.append(part)
+        else:
+            break
+    return tuple(kept)
+
+
+def _describe(errors: list[dict], path: Path, raw: dict, origins: dict) -> ProfileError:
+    first = errors[0]
+    loc = _present(first["loc"], raw) if first["type"] != "extra_forbidden" else tuple(first["loc"])
     key = ".".join(str(p) for p in loc) or "(top level)"
     file = _origin(loc, origins, path)
-    if error["type"] == "extra_forbidden":
+    if first["type"] == "extra_forbidden":
         allowed = _expected_keys(loc)
         expected = f"expected one of: {', '.join(allowed)}" if allowed else "not a known key"
         return ProfileError(f"{file}: unknown key {key!r}; {expected}", hint="check the spelling; `netra-stack profile schema` lists every key")
-    message = error["msg"].removeprefix("Value error, ")
-    value = error.get("input")
+    # Every alternative of a union fails at the same key: say them all ("a valid string or a valid list").
+    same = [e for e in errors if _present(e["loc"], raw) == loc]
+    reasons = [e["msg"].removeprefix("Value error, ").removeprefix("Input should be ") for e in same]
+    message = " or ".join(dict.fromkeys(reasons))
+    if len(same) > 1 or first["msg"].startswith("Input should be "):
+        message = f"expected {message}"
+    value = first.get("input")
     shown = "" if isinstance(value, dict) else f" = {value!r}"
     return ProfileError(f"{file}: {key}{shown}: {message}", hint="`netra-stack profile schema` describes every key")
 
@@ -296,7 +318,7 @@ def load_profile(name: str, dirs: list[Path] | None = None) -> Profile:
     try:
         profile = Profile.model_validate({**raw, "name": path.stem, "source": path})
     except ValidationError as exc:
-        raise _describe(exc.errors()[0], path, origins) from None
+        raise _describe(exc.errors(), path, raw, origins) from None
     for key in ("environment", "compose_files"):
         if not getattr(profile, key):
             raise ProfileError(

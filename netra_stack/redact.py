@@ -10,8 +10,8 @@ MASK = "***"
 SECRET_NAME = re.compile(r"pass(word)?|secret|token|credential|api_?key|private_?key", re.IGNORECASE)
 # KEY: value (YAML) or KEY=value (env) where KEY looks secret
 _ASSIGNMENT = re.compile(
-    r"(?P<key>[A-Za-z_][A-Za-z0-9_.-]*(?:pass(?:word)?|secret|token|credential|api_?key|private_?key)[A-Za-z0-9_]*)"
-    r"(?P<sep>\s*[:=]\s*)(?P<value>[^\s,'\"}]+|\"[^\"]*\"|'[^']*')",
+    r"(?<![A-Za-z0-9_.-])(?P<key>[A-Za-z0-9_.-]*(?:pass(?:word)?|secret|token|credential|api_?key|private_?key)[A-Za-z0-9_]*)"
+    r"(?P<sep>\"?\s*[:=]\s*)(?P<value>[^\s,'\"}]+|\"[^\"]*\"|'[^']*')",
     re.IGNORECASE,
 )
 _URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]+:)(?P<password>[^@\s]+)(?=@)", re.IGNORECASE)

@@ -59,8 +59,6 @@ def test_judge_keeps_dockers_probe_output():
     assert result.as_dict()["state"] == "UNHEALTHY" and result.as_dict()["docker_probe"] == "pg down"
 
 
-@pytest.mark.xfail(strict=True, reason="a one-shot service that is still running (migrations in progress) is "
-                   "judged HEALTHY, so the wait can succeed before it completed")
 def test_judge_running_one_shot_is_not_yet_done():
     assert judge("migrate", container(), None, one_shot=True).state is HealthState.STARTING
 
