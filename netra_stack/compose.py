@@ -81,21 +81,23 @@ def _text(exc: DockerException) -> str:
 class Compose:
     """`docker compose` for one project: with its files (a plan), or by project name alone."""
 
-    def __init__(self, project: str, files: Iterable[Path] = (), project_dir: Path | None = None,
-                 env_file: Path | None = None) -> None:
+    def __init__(self, project: str, files: Iterable[Path] = (), env_file: Path | None = None) -> None:
         self.project = project
         files = list(files)
         self._docker = DockerClient(
             compose_files=files,
             compose_project_name=project,
-            compose_project_directory=project_dir or (None if files else _empty_dir()),
+            compose_project_directory=None if files else _empty_dir(),
             compose_env_files=[env_file] if env_file else [],
         )
 
     @classmethod
-    def prepare(cls, folder: Path, project: str, files: Iterable[Path], project_dir: Path,
-                env: Mapping[str, str], override: Mapping[str, Any] | None = None) -> Compose:
-        """Write the env file (and the override) into `folder`, and use them with `files`."""
+    def prepare(cls, folder: Path, project: str, files: Iterable[Path], env: Mapping[str, str],
+                override: Mapping[str, Any] | None = None) -> Compose:
+        """Write the env file (and the override) into `folder`, and use them with `files`.
+
+        Compose's project directory is the first file's directory, as with `docker compose -f`,
+        so relative paths (build contexts, `extends`) mean what they mean to compose itself."""
         folder.mkdir(parents=True, exist_ok=True)
         env_file = folder / "compose.env"
         env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
@@ -104,13 +106,12 @@ class Compose:
         if override is not None:
             files.append(folder / "override.yml")
             files[-1].write_text(render_override(override))
-        return cls(project, files, project_dir, env_file)
+        return cls(project, files, env_file=env_file)
 
     @classmethod
     def for_plan(cls, plan: Plan) -> Compose:
         """The plan's files plus its generated override, kept in the state directory."""
-        return cls.prepare(state_dir() / plan.name, plan.name, plan.compose_files, plan.project_dir, plan.env,
-                           plan.override)
+        return cls.prepare(state_dir() / plan.name, plan.name, plan.compose_files, plan.env, plan.override)
 
     @classmethod
     def forget(cls, project: str) -> None:

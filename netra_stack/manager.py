@@ -153,7 +153,7 @@ class StackManager:
                                    hint="paths are relative to project_dir")
             with tempfile.TemporaryDirectory(prefix="netra-stack-") as folder:
                 files = [self.profile.root / f for f in self.profile.compose_files]
-                self._model = Compose.prepare(Path(folder), "netra-config", files, self.profile.root,
+                self._model = Compose.prepare(Path(folder), "netra-config", files,
                                               compose_env(self.profile, self.environ)).config()
         return self._model
 

@@ -51,7 +51,6 @@ class Override(list):
 class Plan:
     profile: Profile
     name: str  # the environment's name, which is its compose project name
-    project_dir: Path
     compose_files: tuple[Path, ...]
     env: dict[str, str]  # compose's interpolation variables
     labels: dict[str, str]
@@ -186,7 +185,6 @@ def resolve_plan(
     return Plan(
         profile=profile,
         name=name,
-        project_dir=root,
         compose_files=tuple((root / f).resolve() for f in profile.compose_files),
         env=dict(env),
         labels=own,

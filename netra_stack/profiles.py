@@ -103,8 +103,12 @@ class Profile(_Strict):
     extends: str | None = Field(None, description="Name of a profile in the same directory to inherit from.")
     description: str = ""
     environment: EnvType | None = Field(None, description="test, dev or prod.")
-    compose_files: list[str] = Field(default_factory=list, description="Compose files, relative to project_dir.")
-    project_dir: str = Field("..", description="The compose project directory, relative to this file's directory.")
+    compose_files: list[str] = Field(
+        default_factory=list, description="Compose files, relative to project_dir; the first one's directory is compose's project directory."
+    )
+    project_dir: str = Field(
+        "..", description="The project's root, relative to this file's directory: compose_files and plugin files are relative to it."
+    )
     project_name: str = Field(
         "{profile}-{id}", description="Template of environment names: {profile}, {env}, {id} (short random), {user}."
     )
@@ -122,7 +126,7 @@ class Profile(_Strict):
 
     @property
     def root(self) -> Path:
-        """The compose project directory."""
+        """The project's root (compose_files and plugin paths are relative to it)."""
         base = self.source.parent if self.source else Path.cwd()
         return (base / self.project_dir).resolve()
 

@@ -227,7 +227,6 @@ def test_plan_paths_and_env(model, tmp_path):
     source = tmp_path / "profiles" / "p.toml"
     profile = make_profile(source=source, compose_files=["a.yml", "sub/b.yml"], env={"DOCKER_TAG": "x"})
     plan = plan_for(profile, model, {"BUILD_TARGET": "dev"})
-    assert plan.project_dir == tmp_path
     assert plan.compose_files == (tmp_path / "a.yml", tmp_path / "sub" / "b.yml")
     assert plan.env == {"DOCKER_TAG": "x", "BUILD_TARGET": "dev"}
 
