@@ -57,7 +57,7 @@ def handled(f):
             error_line(str(exc))
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
-            click.echo("netra-stack: interrupted; what this command started was removed", err=True)
+            click.echo("netra-stack: interrupted (anything half-started was removed)", err=True)
             sys.exit(ExitCode.INTERRUPTED)
 
     return wrapper
