@@ -108,13 +108,23 @@ def test_test_profile_through_the_cli(example_env):
     restart = run_cli("restart", "--profile", "test", "--name", name, "--services", "auth", env=example_env)
     assert restart.returncode == 0, restart.stderr
     check_reachable(ports)
+    before = {c.service: c.id for c in engine.containers(name)}
+    rebuild = run_cli("rebuild", "--profile", "test", "--name", name, "--services", "backend", env=example_env)
+    assert rebuild.returncode == 0, rebuild.stderr
+    assert "backend: build (build_cache = no-cache" in rebuild.stderr
+    after = {c.service: c.id for c in engine.containers(name)}
+    assert after["backend"] != before["backend"] and after["postgres"] == before["postgres"]
+    check_reachable(ports)  # recreated on the host ports it had
     down = run_cli("down", "--profile", "test", "--name", name, env=example_env)
     assert down.returncode == 0, down.stderr
     assert engine.containers(name) == [] and engine.volumes(name) == []
 
 
-def test_config_shows_the_alpine_optimisations(example_env):
-    result = run_cli("config", "--profile", "alpine-test", env=example_env)
+def test_config_shows_the_alpine_optimisations_and_the_seed_variables(example_env):
+    env = {**example_env, "DOCKER_TAG": "ci42", "BUILD_TARGET": "dev"}
+    result = run_cli("config", "--profile", "alpine-test", env=env)
     assert result.returncode == 0, result.stderr
     assert "fsync=off" in result.stdout and "/var/lib/postgresql/data:size=512m" in result.stdout
     assert "io.netra-stack.managed" in result.stdout
+    assert "image: netra-example/backend:ci42" in result.stdout and "target: dev" in result.stdout
+    assert "POSTGRES_PASSWORD: '***'" in result.stdout or "POSTGRES_PASSWORD: ***" in result.stdout
