@@ -38,15 +38,21 @@ def orphaned_containers() -> list[engine.ContainerInfo]:
             and not (c.labels.get(L.ONE_SHOT) == "true" and c.environment in live)]
 
 
-def release(name: str, on_line=None) -> None:
-    """Remove an environment through compose (containers, networks, volumes), then its state files."""
+def release(name: str, on_line=None, plugins=None) -> None:
+    """Remove an environment through compose (containers, networks, volumes), then its state files.
+    `plugins` (a Plugins) hear netra_before_down / netra_after_down."""
     from .compose import Compose
 
+    if plugins:
+        plugins.notify("netra_before_down", environment=name)
     Compose(name).down(on_line=on_line)
     Compose.forget(name)
+    if plugins:
+        plugins.notify("netra_after_down", environment=name)
 
 
-def clean(*, older_than: str | float | None = None, remove_all: bool = False, dry_run: bool = False) -> list[dict]:
+def clean(*, older_than: str | float | None = None, remove_all: bool = False, dry_run: bool = False,
+          plugins=None) -> list[dict]:
     """Remove stopped containers of ours, then whole environments that are old (or all of them),
     then our networks and volumes that nothing uses. Returns what was (or would be) removed."""
     engine.client()
@@ -57,7 +63,7 @@ def clean(*, older_than: str | float | None = None, remove_all: bool = False, dr
     for name in sorted(doomed):
         removed.append({"kind": "environment", "name": name})
         if not dry_run:
-            release(name)
+            release(name, plugins=plugins)
     for c in orphans:
         removed.append({"kind": "container", "name": c.name})
         if not dry_run:

@@ -54,6 +54,8 @@ def handled(f):
 
             if isinstance(exc, NotHealthyError) and exc.report is not None:
                 print_health(exc.report, details=True)
+            for diagnostic in exc.diagnostics:
+                click.echo(diagnostic)
             error_line(str(exc))
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
@@ -261,8 +263,9 @@ def logs_cmd(profile, env_name, services, tail, follow) -> None:
 def clean_cmd(older_than, remove_all, dry_run, as_json) -> None:
     """Remove what netra-stack created and nothing else: stopped containers, old or all environments."""
     from .cleanup import clean
+    from .plugins import Plugins
 
-    removed = clean(older_than=older_than, remove_all=remove_all, dry_run=dry_run)
+    removed = clean(older_than=older_than, remove_all=remove_all, dry_run=dry_run, plugins=Plugins())
     if as_json:
         from .console import print_json
 

@@ -30,6 +30,7 @@ class NetraError(Exception):
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.diagnostics: list[str] = []  # added by netra_on_failure plugins
 
     def __str__(self) -> str:
         return f"{self.message} (hint: {self.hint})" if self.hint else self.message

@@ -1,22 +1,30 @@
 """Every hook netra-stack calls, grouped by the stage of an environment's life.
 
-These docstrings are the plugin reference. Decision hooks are `firstresult`: the first
-implementation that returns something other than None decides, and None means "no opinion".
-The built-in policies are ordinary plugins registered `trylast`, so any plugin overrides them.
+These docstrings are the plugin reference (docs/plugins.md is generated from them).
 
-Write an implementation with `from netra_stack import hookimpl` and a function of the same
-name taking any subset of the arguments listed.
+Decision hooks are *first-result*: implementations are asked in call order and the first one
+that returns something other than None decides; None means "no opinion". Contribution hooks are
+*collected*: every implementation is called and the non-None results are gathered. The built-in
+policies are ordinary plugins registered `trylast`, so any other plugin is asked before them.
+
+Write an implementation with `from netra_stack import hookimpl` and a function of the hook's
+name taking any subset of the arguments listed. netra-stack calls each implementation itself, so
+that an error names the plugin that raised it; wrapper implementations are therefore refused.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 if TYPE_CHECKING:
+    import click
+
     from .engine import ContainerInfo
-    from .health import ServiceHealth
+    from .errors import NetraError
+    from .health import HealthReport, ServiceHealth
     from .plan import Plan, PortRequest
     from .policy import BuildDecision, ConflictResolution, EngineFailure, PortBinding
     from .profiles import Profile
@@ -26,61 +34,148 @@ hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
-# --- planning: before anything touches the engine ------------------------------------------------
+# --- 1. planning: before anything touches the engine ----------------------------------------------
+
+
+@hookspec(firstresult=True)
+def netra_compose_files(profile: Profile, environ: Mapping[str, str]) -> list[str] | None:
+    """Choose the compose files of an environment.
+
+    Called once when a manager is made for ``profile``; ``environ`` is the process environment
+    the manager was given. Return the list of compose files (paths relative to the profile's
+    project_dir), or None for no opinion. The built-in returns the profile's ``compose_files``.
+    """
+
+
+@hookspec(firstresult=True)
+def netra_environment_name(profile: Profile, environ: Mapping[str, str]) -> str | None:
+    """Name a new environment (its compose project name).
+
+    Called once per ``acquire_environment()``. Return a name (lowercase letters, digits, '-'
+    and '_'), or None for no opinion. The built-in returns COMPOSE_PROJECT_NAME when it is set,
+    else renders the profile's ``project_name`` template (default ``{profile}-{id}``).
+    """
 
 
 @hookspec(firstresult=True)
 def netra_allocate_port(request: PortRequest, profile: Profile, taken: set[int]) -> int | None:
     """Choose the host port for one container port while the plan is resolved.
 
-    ``request`` names the service, container port, protocol, strategy (range, fixed or ephemeral)
-    and, for fixed, the host port; ``taken`` holds the host ports already chosen for this plan.
-    Return the host port, 0 to let the engine pick one, or None for no opinion.
-    The built-in picks a port nobody listens on from ``profile.ports.range`` for `range`.
+    ``request`` names the service, container port, protocol, strategy (range, fixed or
+    ephemeral) and, for fixed, the host port; ``taken`` holds the host ports already chosen
+    for this plan. Called for each published port of each new environment, and again after a
+    port clash. Return the host port, 0 to let the engine pick one, or None for no opinion.
+    The built-in returns the fixed port, 0 for ephemeral, and for range a port of
+    ``profile.ports.range`` that nobody listens on.
     """
 
 
 @hookspec(firstresult=True)
 def netra_build_decision(service: str, build: dict[str, Any], plan: Plan) -> BuildDecision | None:
-    """Decide whether and how to build one service before it starts (the build-cache policy).
+    """Decide whether and how to build one service before the environment starts (the
+    build-cache policy).
 
-    Called for each service that has a ``build`` section; ``build`` is that section from the
-    resolved compose model. Return a BuildDecision (build or not, with or without Docker's layer
-    cache, and why) or None for no opinion. The built-in follows ``profile.build_cache`` and skips
-    building when USE_PRODUCTION_IMAGES is true.
+    Called for each service that has a ``build`` section (``build`` is that section of the
+    resolved compose model), on `up` and on `rebuild`. Return a BuildDecision (build or not,
+    with or without Docker's layer cache, and why), or None for no opinion. The built-in follows
+    ``profile.build_cache`` and builds nothing when USE_PRODUCTION_IMAGES is true.
     """
 
 
-# --- starting: conflicts --------------------------------------------------------------------------
+# --- 2. starting --------------------------------------------------------------------------------
 
 
 @hookspec(firstresult=True)
 def netra_resolve_conflict(plan: Plan, failure: EngineFailure | None, attempt: int) -> ConflictResolution | None:
-    """Clear the way for an environment: before `up` (``failure`` is None, ``attempt`` 0) and after
-    each failed `up` (``failure`` says what the engine refused, ``attempt`` counts from 1).
+    """Clear the way for an environment, or say that it cannot start.
 
-    Remove only what netra-stack owns. Return a ConflictResolution saying whether to retry, or None
-    for no opinion (the run then fails with the engine's error).
+    Called before `up` with ``failure`` None and ``attempt`` 0 (pre-emptive cleanup), and
+    after each failed `up` with the recognised engine error and the attempt number (from 1; at
+    most 3 attempts). Return a ConflictResolution: ``"retry"`` (optionally choosing host ports
+    again) or ``"fail"`` with a reason, which stops the run before anything (more) starts; or
+    None for no opinion (before up: go on; after an error: fail with the engine's message).
+    Remove only what netra-stack owns. The built-in removes stopped containers of the same
+    environment before up, removes an own stale container holding a name, re-plans ports after
+    a clash unless the port was fixed, and refuses anything that is not netra-stack's.
     """
 
 
-# --- running: health and ports --------------------------------------------------------------------
+@hookspec
+def netra_before_up(plan: Plan) -> None:
+    """Called once the plan is resolved and the way is clear, before building and starting.
+
+    Collected; the return value is ignored. Raising stops the run (and removes what it made).
+    """
+
+
+@hookspec
+def netra_after_up(plan: Plan, ports: dict[str, int]) -> None:
+    """Called when a new environment is up (and healthy, when waited for), with its ports
+    (service -> host port). Collected; the return value is ignored.
+    """
+
+
+# --- 3. running: health and ports -----------------------------------------------------------------
 
 
 @hookspec(firstresult=True)
-def netra_check_health(service: str, container: ContainerInfo, plan: Plan) -> ServiceHealth | None:
+def netra_check_health(service: str, container: ContainerInfo | None, plan: Plan) -> ServiceHealth | None:
     """Judge one service's health from its container and the service-level check.
 
-    Called repeatedly while waiting and once per report. ``container`` is the engine's view
-    (state, Docker health, last probe output, exit code). Return a ServiceHealth, or None for no
-    opinion. The built-in runs the profile's ``health`` command inside the container.
+    Called for every service on each probe while waiting (a service already HEALTHY is not
+    probed again during the same wait) and for each report. ``container`` is the engine's view
+    (state, Docker health and its last probe output, exit code), or None when the service has
+    no container. Return a ServiceHealth, or None for no opinion. The built-in runs the
+    profile's ``health`` command inside the container and combines it with Docker's verdict.
     """
 
 
 @hookspec(firstresult=True)
 def netra_discover_ports(environment: str, containers: list[ContainerInfo]) -> list[PortBinding] | None:
-    """Report the host ports really bound for an environment, after it is up.
+    """Report the host ports really bound for an environment.
 
-    ``containers`` are the environment's containers as the engine inspected them. Return every
-    binding (IPv4 and IPv6) or None for no opinion. The built-in reads the containers' port maps.
+    Called after `up` and for `ports`, `status` and reports; ``containers`` are the
+    environment's containers as the engine inspected them. Return every binding (IPv4 and
+    IPv6), or None for no opinion. The built-in reads the containers' port maps.
+    """
+
+
+# --- 4. stopping ----------------------------------------------------------------------------------
+
+
+@hookspec
+def netra_before_down(environment: str) -> None:
+    """Called before an environment is removed (down, release, clean, or cleanup after a
+    failure). Collected; the return value is ignored."""
+
+
+@hookspec
+def netra_after_down(environment: str) -> None:
+    """Called after an environment was removed. Collected; the return value is ignored."""
+
+
+# --- 5. failure -----------------------------------------------------------------------------------
+
+
+@hookspec
+def netra_on_failure(environment: str, error: NetraError, report: HealthReport | None) -> str | None:
+    """Attach diagnostics when bringing an environment up or waiting for it fails.
+
+    Called before the failed environment is removed, with the error and, when the failure is
+    about health, the report (failing services, probe output, last log lines). Collected:
+    return a text to add to the failure's diagnostics (shown after the report, kept in
+    ``error.diagnostics``), or None.
+    """
+
+
+# --- 6. the command line --------------------------------------------------------------------------
+
+
+@hookspec
+def netra_cli_commands() -> list[click.Command] | None:
+    """Contribute commands to the `netra-stack` command line.
+
+    Collected from the built-ins and installed plugins (entry-point group ``netra_stack``; a
+    profile's own plugins are not loaded before a command runs). Return a list of click
+    commands, or None.
     """

@@ -24,10 +24,10 @@ from typing import Any
 
 from . import labels as L
 from .errors import EngineError, NetraError, NotFoundError, NotHealthyError, PluginError, ProfileError
-from .health import HealthReport, HealthState, judge, wait_until_healthy
+from .health import HealthReport, HealthState, ServiceHealth, judge, wait_until_healthy
 from .plan import Plan, compose_env, environment_name, port_requests, resolve_plan
-from .plugins import make_plugin_manager
-from .policy import EngineFailure, PortBinding
+from .plugins import Plugins
+from .policy import BuildDecision, ConflictResolution, EngineFailure, PortBinding
 from .profiles import Profile, default_profile_name, load_profile, profile_dirs
 from .redact import Redactor
 
@@ -123,22 +123,15 @@ class StackManager:
         if no_cache_app_code is not None:  # the seed's option: True -> --no-cache builds
             self.profile = self.profile.model_copy(
                 update={"build_cache": "no-cache" if no_cache_app_code else "layer-cache"})
-        self.plugins = make_plugin_manager(self.profile)
+        self.plugins = Plugins(self.profile)
+        files = self.plugins.decide("netra_compose_files", list, profile=self.profile, environ=self.environ)
+        if files is not None and files != self.profile.compose_files:
+            self.profile = self.profile.model_copy(update={"compose_files": [str(f) for f in files]})
         self.reporter = reporter or Reporter()
         self.env_name: str | None = None  # the environment this manager acquired or works on
         self._model: dict[str, Any] | None = None
 
     # --- policies -------------------------------------------------------------------------------
-
-    def _policy(self, hook: str, **kwargs: Any) -> Any:
-        """Call a decision hook; a plugin's exception becomes a PluginError naming the hook."""
-        try:
-            return getattr(self.plugins.hook, hook)(**kwargs)
-        except NetraError:
-            raise
-        except Exception as exc:
-            raise PluginError(f"hook {hook} failed: {type(exc).__name__}: {exc}",
-                              hint="check the plugins the profile loads (its `plugins` key) and installed netra_stack entry points") from exc
 
     # --- planning --------------------------------------------------------------------------------
 
@@ -160,17 +153,17 @@ class StackManager:
     def plan(self, name: str | None = None, bound: Mapping[str, int] | None = None) -> Plan:
         """Resolve the profile. `bound` gives host ports already bound (an existing environment)."""
         model = self.base_model()
-        name = name or environment_name(self.profile, self.environ)
+        name = name or self._new_name()
         requests = port_requests(self.profile, model, self.environ)
         chosen: dict[str, int] = {}
         for request in requests:
             if bound and request.key in bound:
                 chosen[request.key] = bound[request.key]
                 continue
-            port = self._policy("netra_allocate_port", request=request, profile=self.profile,
-                                taken={p for p in chosen.values() if p})
-            if not isinstance(port, int):
-                raise PluginError(f"hook netra_allocate_port returned {port!r} for {request.key}: expected an int")
+            port = self.plugins.decide("netra_allocate_port", int, request=request, profile=self.profile,
+                                       taken={p for p in chosen.values() if p})
+            if port is None:
+                raise PluginError(f"no plugin chose a host port for {request.key}", hint="is netra.ports disabled?")
             chosen[request.key] = port
         return resolve_plan(self.profile, model, name=name, env=compose_env(self.profile, self.environ),
                             host_ports=chosen, requests=requests)
@@ -201,7 +194,7 @@ class StackManager:
 
         engine.client()
         check_compose()
-        name = environment_name(self.profile, self.environ)
+        name = self._new_name()
         existing = engine.containers(project=name)
         foreign = [c.name for c in existing if not L.is_ours(c.labels)]
         if foreign:
@@ -218,18 +211,42 @@ class StackManager:
         try:
             compose = Compose.for_plan(plan)
             self.reporter.event(f"environment {name} (profile {self.profile.name})")
-            resolution = self._policy("netra_resolve_conflict", plan=plan, failure=None, attempt=0)
+            resolution = self.plugins.decide("netra_resolve_conflict", ConflictResolution, plan=plan, failure=None,
+                                             attempt=0)
             if resolution and resolution.removed:
                 self.reporter.event(f"removed leftovers: {', '.join(resolution.removed)}")
+            if resolution and resolution.action == "fail":
+                raise EngineError(f"{name} cannot start: {resolution.reason}",
+                                  hint=f"plugin {self.plugins.deciders['netra_resolve_conflict']!r} refused it")
+            self.plugins.notify("netra_before_up", plan=plan)
             self._build(plan, compose)
             plan = self._up(plan, compose)
             if wait:
                 self.wait_for_services(timeout)
-            return name, self.ports(name)
-        except BaseException:
+            ports = self.ports(name)
+            self.plugins.notify("netra_after_up", plan=plan, ports=ports)
+            return name, ports
+        except BaseException as error:
+            if isinstance(error, NetraError):
+                self._diagnose(name, error)
             if not keep_on_failure:
                 self._teardown(name)
             raise
+
+    def _new_name(self) -> str:
+        name = self.plugins.decide("netra_environment_name", str, profile=self.profile, environ=self.environ)
+        if not name:
+            raise PluginError("no plugin named the environment", hint="is netra.naming disabled?")
+        return name
+
+    def _diagnose(self, name: str, error: NetraError) -> None:
+        """Let plugins attach diagnostics to a failure, while the environment still exists."""
+        report = getattr(error, "report", None)
+        try:
+            error.diagnostics.extend(str(d) for d in self.plugins.notify(
+                "netra_on_failure", environment=name, error=error, report=report))
+        except PluginError as broken:  # a broken diagnostic plugin must not hide the failure itself
+            error.diagnostics.append(str(broken))
 
     def _up(self, plan: Plan, compose) -> Plan:
         from .compose import Compose
@@ -240,7 +257,8 @@ class StackManager:
                 return plan
             except EngineError as error:
                 failure = EngineFailure.parse(error.stderr)
-                resolution = self._policy("netra_resolve_conflict", plan=plan, failure=failure, attempt=attempt)
+                resolution = self.plugins.decide("netra_resolve_conflict", ConflictResolution, plan=plan,
+                                                 failure=failure, attempt=attempt)
                 why = resolution.reason if resolution else "no plugin resolves it"
                 self.reporter.event(f"attempt {attempt}/{MAX_UP_ATTEMPTS}: {failure.summary()} -> {why}")
                 if resolution is None or resolution.action != "retry" or attempt == MAX_UP_ATTEMPTS:
@@ -259,7 +277,8 @@ class StackManager:
         for service, spec in self.base_model().get("services", {}).items():
             if "build" not in (spec or {}) or (services and service not in services):
                 continue
-            decision = self._policy("netra_build_decision", service=service, build=spec["build"], plan=plan)
+            decision = self.plugins.decide("netra_build_decision", BuildDecision, service=service,
+                                           build=spec["build"], plan=plan)
             if decision is None:
                 continue
             if no_cache is not None:  # `rebuild [--no-cache]` forces it
@@ -279,7 +298,7 @@ class StackManager:
 
         self.reporter.event(f"removing environment {name}")
         with _uninterruptible():  # a second Ctrl-C must not leave half an environment behind
-            release(name, on_line=self.reporter.compose_line)
+            release(name, on_line=self.reporter.compose_line, plugins=self.plugins)
 
     def release_environment(self, env_name: str | None = None) -> None:
         """Stop and remove an environment: containers, networks, volumes, state files."""
@@ -356,7 +375,8 @@ class StackManager:
             if service in skip and container is not None and container.running and container.health != "unhealthy":
                 results.append(judge(service, container, None, one_shot=plan.is_one_shot(service)))
                 continue
-            result = self._policy("netra_check_health", service=service, container=container, plan=plan)
+            result = self.plugins.decide("netra_check_health", ServiceHealth, service=service, container=container,
+                                         plan=plan)
             if result is None:
                 result = judge(service, container, None, one_shot=plan.is_one_shot(service))
             results.append(result)
@@ -381,7 +401,7 @@ class StackManager:
         from . import engine
 
         name = env_name or self._current()
-        found = self._policy("netra_discover_ports", environment=name, containers=engine.containers(name))
+        found = self.plugins.decide("netra_discover_ports", list, environment=name, containers=engine.containers(name))
         return list(found or [])
 
     def ports(self, env_name: str | None = None) -> dict[str, int]:
@@ -404,7 +424,7 @@ class StackManager:
         from . import cleanup
 
         seconds = max_age.total_seconds() if isinstance(max_age, timedelta) else float(max_age)
-        return [item["name"] for item in cleanup.clean(older_than=seconds) if item["kind"] == "environment"]
+        return [item["name"] for item in cleanup.clean(older_than=seconds, plugins=self.plugins) if item["kind"] == "environment"]
 
     def logs(self, services: list[str] | None = None, *, tail: int | None = None, follow: bool = False,
              env_name: str | None = None) -> Iterable[str]:

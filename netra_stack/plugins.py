@@ -1,60 +1,187 @@
-"""Builds the PluginManager of a run: built-ins, installed packages, then the profile's plugins.
+"""The plugins of a run: loading them in a documented order, and calling them so that every error
+names the plugin responsible.
 
-Order of registration (later registrations are called first, built-ins are `trylast`):
-1. the built-in policies (netra_stack.builtin), 2. installed packages exposing the entry-point
-group `netra_stack`, 3. the modules or files named in the profile's `plugins`. Names listed in
-`disable_plugins` are blocked before anything registers.
+Order of registration (later registrations are asked first; the built-ins are `trylast`):
+1. the built-in policies (netra_stack.builtin);
+2. installed packages that expose the entry-point group `netra_stack`;
+3. the modules or files named in the profile's `plugins` (files relative to its project_dir).
+Names in the profile's `disable_plugins` are blocked before anything registers; a name that
+matches no plugin is an error, and so is an implementation of a hook that does not exist.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import importlib.util
-from pathlib import Path
+import inspect
+from collections.abc import Iterable
+from typing import Any
 
 import pluggy
 
 from . import hookspecs
 from .builtin import BUILTIN_PLUGINS
-from .errors import PluginError
+from .errors import NetraError, PluginError
 from .profiles import Profile
 
+ENTRY_POINT_GROUP = hookspecs.PROJECT
 
-def _load(reference: str, profile: Profile):
-    """A plugin named as a file (relative to the profile's project) or as an importable module."""
-    where = f"plugin {reference!r} of profile {profile.name} ({profile.source})"
+
+def hook_names() -> list[str]:
+    """Every hook, in the order of hookspecs.py (its stages)."""
+    return [name for name, _ in sorted(
+        ((n, f) for n, f in vars(hookspecs).items() if n.startswith("netra_") and callable(f)),
+        key=lambda item: item[1].__code__.co_firstlineno)]
+
+
+def is_decision(hook: str) -> bool:
+    return bool(getattr(getattr(hookspecs, hook), "netra_stack_spec", {}).get("firstresult"))
+
+
+class Plugins:
+    """A PluginManager with the origin of every plugin, and calls that blame the right one."""
+
+    def __init__(self, profile: Profile | None = None) -> None:
+        self.manager = pluggy.PluginManager(hookspecs.PROJECT)
+        self.manager.add_hookspecs(hookspecs)
+        self.origins: dict[str, str] = {}
+        self.deciders: dict[str, str] = {}  # hook -> the plugin whose answer was taken last
+        self.profile = profile
+        for name in profile.disable_plugins if profile else ():
+            self.manager.set_blocked(name)
+        for name, module in BUILTIN_PLUGINS.items():
+            self._register(module, name, f"built-in ({module.__name__})")
+        self._load_entry_points()
+        for reference in profile.plugins if profile else ():
+            if not self.manager.is_blocked(reference):
+                self._register(self._import(reference), reference, f"profile {profile.name}: {reference}")
+        self._check()
+
+    # --- loading ---------------------------------------------------------------------------
+
+    def _where(self, name: str) -> str:
+        return f"plugin {name!r}" + (f" of profile {self.profile.name} ({self.profile.source})" if self.profile else "")
+
+    def _register(self, plugin: Any, name: str, origin: str) -> None:
+        if self.manager.is_blocked(name):
+            self.origins[name] = f"{origin} [disabled]"
+            return
+        try:
+            self.manager.register(plugin, name)
+        except pluggy.PluginValidationError as exc:
+            raise PluginError(f"{self._where(name)}: {exc}", hint="see docs/plugins.md for each hook's arguments") from None
+        self.origins[name] = origin
+
+    def _load_entry_points(self) -> None:
+        for entry in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+            dist = f"{entry.dist.name} {entry.dist.version}" if entry.dist else entry.value
+            if self.manager.is_blocked(entry.name):
+                self.origins[entry.name] = f"entry point of {dist} [disabled]"
+                continue
+            try:
+                plugin = entry.load()
+            except Exception as exc:  # an installed plugin that cannot load is named, not a traceback
+                raise PluginError(f"plugin {entry.name!r} (entry point of {dist}) failed to load: "
+                                  f"{type(exc).__name__}: {exc}", hint=f"fix or uninstall {dist}") from None
+            self._register(plugin, entry.name, f"entry point of {dist}")
+
+    def _import(self, reference: str):
+        """A plugin named as a file (relative to the profile's project_dir) or as a module."""
+        where = self._where(reference)
+        try:
+            if reference.endswith(".py") or "/" in reference:
+                path = (self.profile.root / reference).resolve()
+                if not path.is_file():
+                    raise PluginError(f"{where}: no such file {path}",
+                                      hint="plugin files are relative to the profile's project_dir")
+                spec = importlib.util.spec_from_file_location(f"netra_stack_plugin_{path.stem}", path)
+                module = importlib.util.module_from_spec(spec)
+                spec.loader.exec_module(module)
+                return module
+            return importlib.import_module(reference)
+        except PluginError:
+            raise
+        except ModuleNotFoundError as exc:
+            raise PluginError(f"{where}: cannot import it: {exc}",
+                              hint="install the module, or name a file such as plugins/x.py") from None
+        except Exception as exc:  # a plugin that fails to import is reported, not a traceback
+            raise PluginError(f"{where}: failed to load: {type(exc).__name__}: {exc}") from None
+
+    def _check(self) -> None:
+        try:
+            self.manager.check_pending()
+        except pluggy.PluginValidationError as exc:
+            name = self.manager.get_name(exc.plugin) or "?"
+            raise PluginError(f"{self._where(name)}: {exc}", hint="hook names are those of docs/plugins.md") from None
+        for hook in hook_names():
+            for impl in getattr(self.manager.hook, hook).get_hookimpls():
+                if impl.hookwrapper or impl.wrapper:
+                    raise PluginError(f"{self._where(impl.plugin_name)}: {hook} is a wrapper; netra-stack calls "
+                                      "implementations one by one", hint="drop wrapper=True / hookwrapper=True")
+        unknown = [n for n in (self.profile.disable_plugins if self.profile else ()) if n not in self.origins]
+        if unknown:
+            raise PluginError(f"profile {self.profile.name} ({self.profile.source}): disable_plugins names "
+                              f"{unknown[0]!r}, which is no plugin; known: {', '.join(sorted(self.origins))}",
+                              hint="`netra-stack plugins` lists the plugin names")
+
+    # --- calling ---------------------------------------------------------------------------
+
+    def implementations(self, hook: str) -> list[pluggy.HookImpl]:
+        """The implementations of a hook, in the order they are called."""
+        return list(reversed(getattr(self.manager.hook, hook).get_hookimpls()))
+
+    def _call(self, impl: pluggy.HookImpl, hook: str, kwargs: dict[str, Any]) -> Any:
+        try:
+            return impl.function(*(kwargs[arg] for arg in impl.argnames))
+        except NetraError:
+            raise
+        except Exception as exc:
+            raise PluginError(f"plugin {impl.plugin_name!r}: {hook} raised {type(exc).__name__}: {exc}",
+                              hint=f"the plugin comes from {self.origins.get(impl.plugin_name, '?')}") from exc
+
+    def decide(self, hook: str, expected: type | tuple[type, ...], **kwargs: Any) -> Any:
+        """A first-result hook: the first answer that is not None, checked against `expected`."""
+        for impl in self.implementations(hook):
+            result = self._call(impl, hook, kwargs)
+            if result is None:
+                continue
+            if not isinstance(result, expected) or isinstance(result, bool):
+                names = " or ".join(t.__name__ for t in (expected if isinstance(expected, tuple) else (expected,)))
+                raise PluginError(f"plugin {impl.plugin_name!r}: {hook} returned {result!r}: expected {names} or None",
+                                  hint=f"the plugin comes from {self.origins.get(impl.plugin_name, '?')}")
+            self.deciders[hook] = impl.plugin_name
+            return result
+        return None
+
+    def notify(self, hook: str, **kwargs: Any) -> list[Any]:
+        """A collected hook: every implementation, the answers that are not None."""
+        return [r for impl in self.implementations(hook) if (r := self._call(impl, hook, kwargs)) is not None]
+
+    # --- describing ------------------------------------------------------------------------
+
+    def describe(self) -> list[dict[str, Any]]:
+        """Every hook with the implementations that will run, in call order, and their origin."""
+        return [{
+            "hook": hook,
+            "kind": "first-result" if is_decision(hook) else "collected",
+            "implementations": [{
+                "plugin": impl.plugin_name,
+                "origin": self.origins.get(impl.plugin_name, "?"),
+                "where": _location(impl.function),
+                "order": "trylast" if impl.trylast else ("tryfirst" if impl.tryfirst else "normal"),
+            } for impl in self.implementations(hook)],
+        } for hook in hook_names()]
+
+
+def _location(function) -> str:
     try:
-        if reference.endswith(".py") or "/" in reference:
-            path = (profile.root / reference).resolve()
-            if not path.is_file():
-                raise PluginError(f"{where}: no such file {path}", hint="paths are relative to the profile's project directory")
-            spec = importlib.util.spec_from_file_location(f"netra_stack_plugin_{path.stem}", path)
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-            return module
-        return importlib.import_module(reference)
-    except PluginError:
-        raise
-    except ModuleNotFoundError as exc:
-        raise PluginError(f"{where}: cannot import: {exc}", hint="install it, or name a file such as plugins/x.py") from None
-    except Exception as exc:  # a plugin that fails to import is reported, not a traceback
-        raise PluginError(f"{where}: failed to load: {type(exc).__name__}: {exc}") from None
+        return f"{inspect.getsourcefile(function)}:{inspect.getsourcelines(function)[1]}"
+    except (OSError, TypeError):
+        return "?"
 
 
-def make_plugin_manager(profile: Profile) -> pluggy.PluginManager:
-    manager = pluggy.PluginManager(hookspecs.PROJECT)
-    manager.add_hookspecs(hookspecs)
-    for name in profile.disable_plugins:
-        manager.set_blocked(name)
-    for name, module in BUILTIN_PLUGINS.items():
-        manager.register(module, name)
-    manager.load_setuptools_entrypoints(hookspecs.PROJECT)
-    for reference in profile.plugins:
-        if not manager.is_blocked(reference):
-            manager.register(_load(reference, profile), reference)
-    try:
-        manager.check_pending()
-    except pluggy.PluginValidationError as exc:
-        raise PluginError(f"profile {profile.name}: plugin {exc.plugin!r} implements an unknown hook: {exc}",
-                          hint="hook names are those of netra_stack/hookspecs.py") from None
-    return manager
+def cli_commands() -> Iterable[Any]:
+    """Commands that installed plugins contribute (no profile is known before a command runs)."""
+    for contributed in Plugins().notify("netra_cli_commands"):
+        yield from contributed
