@@ -43,10 +43,12 @@ def release(name: str, on_line=None, plugins=None) -> None:
     `plugins` (a Plugins) hear netra_before_down / netra_after_down."""
     from .compose import Compose
 
-    if plugins:
-        plugins.notify("netra_before_down", environment=name)
-    Compose(name).down(on_line=on_line)
-    Compose.forget(name)
+    try:
+        if plugins:
+            plugins.notify("netra_before_down", environment=name)
+    finally:  # a failing plugin must not keep the environment alive
+        Compose(name).down(on_line=on_line)
+        Compose.forget(name)
     if plugins:
         plugins.notify("netra_after_down", environment=name)
 

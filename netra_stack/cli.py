@@ -65,10 +65,27 @@ def handled(f):
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """The command group. Commands contributed by installed plugins (netra_cli_commands) are
+    looked up only for a name that is not built in: loading plugins would cost `--help` about
+    150 ms, so it does not list them (`netra-stack plugins` does)."""
+
+    def get_command(self, ctx, name):
+        found = super().get_command(ctx, name)
+        if found is None:
+            from .plugins import cli_commands
+
+            found = next((command for command in cli_commands() if command.name == name), None)
+        return found
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="netra-stack")
 def main() -> None:
-    """Declarative Docker Compose environments from TOML profiles: up, healthy, ports, down."""
+    """Declarative Docker Compose environments from TOML profiles: up, healthy, ports, down.
+
+    Installed plugins may add commands: `netra-stack plugins` lists them under netra_cli_commands.
+    """
     # SIGTERM is handled like Ctrl-C, so an interrupted `up` removes what it started.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
 
@@ -102,6 +119,29 @@ def _extends(path) -> str | None:
 
     with open(path, "rb") as handle:
         return tomllib.load(handle).get("extends")
+
+
+@main.command("plugins")
+@click.option("--profile", "-p", metavar="NAME", help="Include this profile's plugins and disabled ones.")
+@json_option
+@handled
+def plugins_cmd(profile, as_json) -> None:
+    """Every hook with the implementations that will run, in call order, and where each came from."""
+    from .plugins import Plugins
+    from .profiles import load_profile
+
+    hooks = Plugins(load_profile(profile) if profile else None).describe()
+    if as_json:
+        from .console import print_json
+
+        print_json(hooks)
+        return
+    for hook in hooks:
+        click.echo(f"{hook['hook']} ({hook['kind']})")
+        for number, impl in enumerate(hook["implementations"], 1):
+            click.echo(f"  {number}. {impl['plugin']:<28} {impl['origin']}  [{impl['order']}]")
+        if not hook["implementations"]:
+            click.echo("  (none)")
 
 
 @main.group("profile")

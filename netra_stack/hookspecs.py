@@ -151,7 +151,9 @@ def netra_before_down(environment: str) -> None:
 
 @hookspec
 def netra_after_down(environment: str) -> None:
-    """Called after an environment was removed. Collected; the return value is ignored."""
+    """Called after an environment was removed (down, release, clean, or cleanup after a
+    failure), once its containers, networks and volumes are gone. Collected; the return value
+    is ignored."""
 
 
 # --- 5. failure -----------------------------------------------------------------------------------
@@ -175,7 +177,8 @@ def netra_on_failure(environment: str, error: NetraError, report: HealthReport |
 def netra_cli_commands() -> list[click.Command] | None:
     """Contribute commands to the `netra-stack` command line.
 
-    Collected from the built-ins and installed plugins (entry-point group ``netra_stack``; a
+    Called when `netra-stack` is given a command name that is not built in. Collected from the
+    built-ins and installed plugins (entry-point group ``netra_stack``; a
     profile's own plugins are not loaded before a command runs). Return a list of click
     commands, or None.
     """

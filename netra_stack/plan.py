@@ -49,6 +49,10 @@ class Override(list):
 
 @dataclass(frozen=True)
 class Plan:
+    """A resolved environment: its profile, name (the compose project), compose files, compose
+    env, ownership labels, services, chosen host ports (PortRequest.key -> port, 0 = engine's
+    choice) and the generated compose override."""
+
     profile: Profile
     name: str  # the environment's name, which is its compose project name
     compose_files: tuple[Path, ...]
@@ -60,15 +64,18 @@ class Plan:
     override: dict[str, Any] = field(default_factory=dict)
 
     def service_settings(self, service: str):
+        """The profile's [services.NAME] settings, or None."""
         return self.profile.services.get(service)
 
     def health_command(self, service: str) -> list[str] | None:
+        """The profile's health command of a service, as argv, or None."""
         settings = self.service_settings(service)
         if settings is None or settings.health is None:
             return None
         return shlex.split(settings.health) if isinstance(settings.health, str) else list(settings.health)
 
     def is_one_shot(self, service: str) -> bool:
+        """Whether the profile declares the service one-shot (exit 0 counts as done)."""
         settings = self.service_settings(service)
         return bool(settings and settings.one_shot)
 

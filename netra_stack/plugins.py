@@ -182,6 +182,10 @@ def _location(function) -> str:
 
 
 def cli_commands() -> Iterable[Any]:
-    """Commands that installed plugins contribute (no profile is known before a command runs)."""
+    """Commands that installed plugins contribute (no profile is known before a command runs;
+    the built-ins contribute none). Cheap when no plugin is installed: nothing is imported."""
+    entries = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+    if not entries:
+        return
     for contributed in Plugins().notify("netra_cli_commands"):
         yield from contributed

@@ -63,7 +63,11 @@ _PATTERNS: list[tuple[FailureKind, re.Pattern]] = [
 
 @dataclass(frozen=True)
 class EngineFailure:
-    """An engine or compose error, recognised: what kind, and the names/ids/ports it mentions."""
+    """An engine or compose error, recognised: what kind, and the names/ids/ports it mentions.
+
+    kind is one of name_conflict (details: name, id of the holder), port_allocated and
+    address_in_use (address, port), network_active_endpoints and network_wrong_labels (network),
+    or other; text is compose's whole output."""
 
     kind: FailureKind
     text: str

@@ -8,6 +8,7 @@ and says nothing (None) about other services, which the built-in policy then jud
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from netra_stack import CheckResult, hookimpl
 from netra_stack.health import judge
@@ -25,7 +26,8 @@ def netra_check_health(service, container, plan):
     failing = _failing_checks(output) if code == 0 else [f"/health unreachable: {output[-200:]}"]
     check = CheckResult(ok=not failing, output="; ".join(failing) or output[-200:], latency_ms=seconds * 1000,
                         exit_code=code)
-    return judge(service, container, check, one_shot=False)
+    health = judge(service, container, check, one_shot=False)
+    return replace(health, detail=f"/health: {check.output}") if failing else health
 
 
 def _failing_checks(body: str) -> list[str]:
