@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import urllib.error
 import urllib.request
 
 import pytest
@@ -89,6 +90,15 @@ def test_alpine_test_profile(example_env, monkeypatch):
     assert manager.restart_service("backend").healthy
     assert {c.service: c for c in engine.containers(name)}["backend"].started > before
     check_reachable(manager.ports())
+
+    # plugins/backend_health.py: with the database gone the backend's port still answers, but
+    # its /health JSON says the database check fails, and the plugin reports it UNHEALTHY.
+    engine.client().api.stop(postgres.id, timeout=5)
+    with pytest.raises(urllib.error.HTTPError) as answered:
+        get_json(manager.ports()["backend"], "/health")
+    assert answered.value.code == 503
+    backend = next(s for s in manager.get_health_report().services if s.service == "backend")
+    assert backend.state.value == "UNHEALTHY" and backend.detail.startswith("/health: database: ")
 
     manager.release_environment(name)
     assert engine.containers(name) == [] and engine.networks(name) == [] and engine.volumes(name) == []
