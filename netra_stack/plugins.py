@@ -71,6 +71,10 @@ class Plugins:
             self.manager.register(plugin, name)
         except pluggy.PluginValidationError as exc:
             raise PluginError(f"{self._where(name)}: {exc}", hint="see docs/plugins.md for each hook's arguments") from None
+        except ValueError:  # pluggy refuses the same module twice
+            other = self.manager.get_name(plugin) or name
+            raise PluginError(f"{self._where(name)}: already loaded as {other!r} ({self.origins.get(other, '?')})",
+                              hint="name each plugin once: in the profile or as an installed entry point") from None
         self.origins[name] = origin
 
     def _load_entry_points(self) -> None:
