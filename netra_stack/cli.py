@@ -176,13 +176,16 @@ def config_cmd(profile: str | None, reveal_secrets: bool) -> None:
 @click.option("--keep-on-failure", is_flag=True, help="Leave a failed environment in place for debugging.")
 @click.option("--no-cache/--cache", "no_cache", default=None,
               help="Build without / with Docker's layer cache (default: the profile's build_cache).")
-@click.option("-v", "--verbose", is_flag=True, help="Show compose's own output.")
+@click.option("--no-build", is_flag=True, help="Use the images as they are: build nothing.")
+@click.option("-v", "--verbose", is_flag=True,
+              help="Show compose's output, and stream the logs of services not yet healthy while waiting.")
 @json_option
 @handled
-def up_cmd(profile, timeout, no_wait, keep_on_failure, no_cache, verbose, as_json) -> None:
+def up_cmd(profile, timeout, no_wait, keep_on_failure, no_cache, no_build, verbose, as_json) -> None:
     """Bring an environment up and wait until it is healthy; print its ports."""
     manager = _manager(profile, verbose=verbose, no_cache_app_code=no_cache)
-    name, ports = manager.acquire_environment(wait=not no_wait, timeout=timeout, keep_on_failure=keep_on_failure)
+    name, ports = manager.acquire_environment(wait=not no_wait, timeout=timeout, keep_on_failure=keep_on_failure,
+                                              build=not no_build)
     manager.reporter.close()
     if as_json:
         from .console import print_json
@@ -227,14 +230,19 @@ def status_cmd(profile, as_json) -> None:
 @profile_option
 @name_option
 @click.option("--logs", "with_logs", is_flag=True, help="Add the last log lines of services that are not healthy.")
+@click.option("--watch", "-w", is_flag=True, help="A live view, refreshed every second, until Ctrl-C.")
 @json_option
 @handled
-def health_cmd(profile, env_name, with_logs, as_json) -> None:
+def health_cmd(profile, env_name, with_logs, watch, as_json) -> None:
     """Health of every service (container, Docker healthcheck, service check); exit 0 only if all HEALTHY."""
-    from .console import print_health, print_json
+    from .console import print_health, print_json, watch_health
     from .errors import ExitCode
 
-    report = _manager(profile).get_health_report(env_name, with_logs=with_logs)
+    manager = _manager(profile)
+    if watch:
+        report = watch_health(lambda: manager.get_health_report(env_name))
+        sys.exit(ExitCode.OK if report.healthy else ExitCode.FAILED)
+    report = manager.get_health_report(env_name, with_logs=with_logs)
     if as_json:
         print_json(report.as_dict())
     else:

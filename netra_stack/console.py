@@ -41,6 +41,7 @@ class CliReporter(Reporter):
 
     def __init__(self, verbose: bool = False) -> None:
         self.verbose = verbose
+        self.stream_logs = verbose
         self._seen: dict[str, str] = {}
         self._live = None
 
@@ -50,6 +51,9 @@ class CliReporter(Reporter):
     def compose_line(self, line: str) -> None:
         if self.verbose:
             err.print(f"  [dim]{escape(line)}[/]" if fancy() else f"  compose: {line}")
+
+    def log_line(self, service: str, line: str) -> None:
+        err.print(f"  [magenta]{escape(service)}[/] | {escape(line)}" if fancy() else f"  {service} | {line}")
 
     def health(self, report: HealthReport) -> None:
         if fancy():
@@ -113,6 +117,32 @@ def print_health(report: HealthReport, *, details: bool = False) -> None:
                 out.print("    last log lines:")
                 for line in s.logs.rstrip().splitlines():
                     out.print(f"      {escape(line)}" if fancy() else f"      {line}")
+
+
+def watch_health(get_report, every: float = 1.0) -> HealthReport:
+    """Show the report live (rich) or as lines on each change (plain) until Ctrl-C; the last one."""
+    import time
+
+    report = get_report()
+    last = None
+    try:
+        if fancy():
+            from rich.live import Live
+
+            with Live(health_table(report), console=out, refresh_per_second=4) as live:
+                while True:
+                    time.sleep(every)
+                    report = get_report()
+                    live.update(health_table(report))
+        while True:
+            summary = [(s.service, s.state, s.detail) for s in report.services]
+            if summary != last:
+                print_health(report)
+                last = summary
+            time.sleep(every)
+            report = get_report()
+    except KeyboardInterrupt:
+        return report
 
 
 def print_environments(envs: list[Environment]) -> None:

@@ -8,6 +8,7 @@ not carry netra-stack's labels.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -22,7 +23,7 @@ from . import labels as L
 from .errors import DockerUnavailableError, NetraError
 from .policy import PortBinding
 
-PROBE_TIMEOUT = 10.0  # seconds a service-level health command may take
+PROBE_TIMEOUT = 5.0  # seconds a health command may take (a wait may overrun its timeout by this much)
 
 
 @lru_cache(maxsize=1)
@@ -72,6 +73,7 @@ class ContainerInfo:
     created: datetime | None = None
     started: datetime | None = None
     restart_count: int = 0
+    healthcheck: tuple[str, ...] = ()  # Docker's healthcheck test, e.g. ("CMD-SHELL", "pg_isready")
 
     @property
     def service(self) -> str:
@@ -104,7 +106,17 @@ class ContainerInfo:
             created=_parse_time(data.get("Created")),
             started=_parse_time(state.get("StartedAt")),
             restart_count=data.get("RestartCount", 0),
+            healthcheck=tuple(((data.get("Config") or {}).get("Healthcheck") or {}).get("Test") or ()),
         )
+
+    def healthcheck_argv(self) -> list[str] | None:
+        """Docker's healthcheck test as a command to run with `execute`, or None."""
+        kind, *rest = self.healthcheck or ("NONE",)
+        if kind == "CMD" and rest:
+            return list(rest)
+        if kind == "CMD-SHELL" and rest:
+            return ["/bin/sh", "-c", rest[0]]
+        return None
 
 
 def parse_port_map(service: str, ports: dict[str, Any]) -> list[PortBinding]:
@@ -147,11 +159,37 @@ def execute(container_id: str, argv: list[str]) -> tuple[int, str, float]:
     return (code if code is not None else 1), output.strip(), time.perf_counter() - started
 
 
-def logs(container_id: str, tail: int = 20) -> str:
+def logs(container_id: str, tail: int | str = 20, since: float | None = None) -> str:
+    """The last `tail` lines of a container's log (or those written after `since`, a Unix time)."""
     try:
-        return client().api.logs(container_id, tail=tail, timestamps=False).decode("utf-8", "replace")
+        raw = client().api.logs(container_id, tail=tail, since=since, timestamps=False)
+        return raw.decode("utf-8", "replace")
     except docker.errors.APIError as exc:
         return f"(no logs: {exc.explanation})"
+
+
+class EventWatch:
+    """The engine's container events for one environment, as a wake-up call: `wake` is set on
+    every event (start, die, health_status, ...), so a wait reacts at once instead of sleeping."""
+
+    def __init__(self, environment: str) -> None:
+        self.wake = threading.Event()
+        self._stream = client().events(decode=True, filters={"type": "container",
+                                                             "label": [f"{L.ENVIRONMENT}={environment}"]})
+        threading.Thread(target=self._follow, name=f"netra-events-{environment}", daemon=True).start()
+
+    def _follow(self) -> None:
+        try:
+            for _event in self._stream:
+                self.wake.set()
+        except Exception:  # the stream was closed under us, or the engine went away: stop quietly
+            pass
+
+    def close(self) -> None:
+        try:
+            self._stream.close()
+        except Exception:
+            pass
 
 
 def remove_container(info: ContainerInfo) -> None:

@@ -6,6 +6,7 @@ command, run inside the container by the health hook), system (the whole environ
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ class ServiceHealth:
     docker_health: str | None = None  # starting | healthy | unhealthy | None (no healthcheck)
     docker_probe: str = ""  # Docker's last probe output
     check: CheckResult | None = None  # the service-level command's last result
+    container_check: CheckResult | None = None  # Docker's healthcheck run by netra-stack before Docker did
     logs: str = ""  # recent log lines, filled in when a wait fails
 
     @property
@@ -56,11 +58,17 @@ class ServiceHealth:
             "service": self.service, "state": self.state.value, "detail": self.detail,
             "container": self.container, "container_state": self.container_state, "exit_code": self.exit_code,
             "docker_health": self.docker_health, "docker_probe": self.docker_probe,
-            "check": None if self.check is None else {
-                "ok": self.check.ok, "output": self.check.output, "latency_ms": round(self.check.latency_ms, 1),
-                "exit_code": self.check.exit_code},
+            "check": _check_dict(self.check),
+            "container_check": _check_dict(self.container_check),
             "logs": self.logs,
         }
+
+
+def _check_dict(check: CheckResult | None) -> dict | None:
+    if check is None:
+        return None
+    return {"ok": check.ok, "output": check.output, "latency_ms": round(check.latency_ms, 1),
+            "exit_code": check.exit_code}
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,12 @@ class HealthReport:
     environment: str
     profile: str
     services: list[ServiceHealth] = field(default_factory=list)
+    depends_on: dict[str, list[str]] = field(default_factory=dict)  # service -> services it depends on
+
+    def held_up_by(self, service: str) -> list[str]:
+        """The dependencies of a service that are not HEALTHY yet."""
+        states = {s.service: s.state for s in self.services}
+        return [d for d in self.depends_on.get(service, []) if states.get(d) not in (None, HealthState.HEALTHY)]
 
     @property
     def state(self) -> HealthState:
@@ -90,22 +104,40 @@ class HealthReport:
 
     def as_dict(self) -> dict:
         return {"environment": self.environment, "profile": self.profile, "state": self.state.value,
-                "services": [s.as_dict() for s in self.services]}
+                "services": [{**s.as_dict(), "held_up_by": self.held_up_by(s.service)} for s in self.services]}
 
     def explain(self) -> str:
-        """One line per service that is not healthy: what state, and why."""
-        return "; ".join(f"{s.service}: {s.state.value} ({s.detail})" for s in self.not_healthy())
+        """Each service that is not healthy: its state, why, and which dependency holds it up."""
+        parts = []
+        for s in self.not_healthy():
+            waiting = self.held_up_by(s.service)
+            parts.append(f"{s.service}: {s.state.value} ({s.detail}"
+                         + (f"; held up by {', '.join(waiting)}" if waiting else "") + ")")
+        return "; ".join(parts)
 
 
-def judge(service: str, container: ContainerInfo | None, check: CheckResult | None, *, one_shot: bool) -> ServiceHealth:
-    """Combine the container level and the service level into one state."""
+CRASH_LOOP_RESTARTS = 2  # restarts after which a restarting container counts as failed
+
+
+def judge(service: str, container: ContainerInfo | None, check: CheckResult | None, *, one_shot: bool,
+          container_check: CheckResult | None = None) -> ServiceHealth:
+    """Combine the container level and the service level into one state.
+
+    The container level is Docker's healthcheck; while Docker still says `starting` (its first
+    probe comes one interval after start), `container_check` — the same test, run by
+    netra-stack — stands in for it, so readiness is seen when it happens.
+    """
     if container is None:
         return ServiceHealth(service, HealthState.STOPPED, "no container")
     base = dict(container=container.name, container_state=container.status, exit_code=container.exit_code,
-                docker_health=container.health, docker_probe=container.health_output, check=check)
+                docker_health=container.health, docker_probe=container.health_output, check=check,
+                container_check=container_check)
     if not container.running:
         if one_shot and container.status == "exited" and container.exit_code == 0:
             return ServiceHealth(service, HealthState.HEALTHY, "completed (exit 0)", **base)
+        if container.status == "restarting" and container.restart_count >= CRASH_LOOP_RESTARTS:
+            return ServiceHealth(service, HealthState.STOPPED, f"crash-looping ({container.restart_count} restarts, "
+                                 f"last exit {container.exit_code})", **base)
         if container.status in ("created", "restarting"):
             return ServiceHealth(service, HealthState.STARTING, container.status, **base)
         return ServiceHealth(service, HealthState.STOPPED, f"{container.status} (exit {container.exit_code})", **base)
@@ -116,27 +148,40 @@ def judge(service: str, container: ContainerInfo | None, check: CheckResult | No
         # before that the service is still coming up.
         state = HealthState.UNHEALTHY if container.health == "healthy" else HealthState.STARTING
         return ServiceHealth(service, state, f"health command failing (exit {check.exit_code})", **base)
-    if container.health == "starting":
+    if container.health == "starting" and not (container_check and container_check.ok):
         return ServiceHealth(service, HealthState.STARTING, "Docker healthcheck starting", **base)
     if one_shot:
         return ServiceHealth(service, HealthState.STARTING, "running to completion", **base)
-    return ServiceHealth(service, HealthState.HEALTHY, "running" if check is None else "health command passes", **base)
+    how = "running" if check is None else "health command passes"
+    if container.health == "starting":
+        how += " (Docker's healthcheck passes when run now)"
+    return ServiceHealth(service, HealthState.HEALTHY, how, **base)
+
+
+FAST_PHASE = 20.0  # seconds during which probes stay frequent (most services are ready by then)
+
+
+def next_interval(interval: float, waited: float) -> float:
+    """Probe often while a stack is likely to become ready, then back off (no busy polling)."""
+    return min(interval * 1.25, 0.25 if waited < FAST_PHASE else 2.0)
 
 
 def wait_until_healthy(
     probe: Callable[[set[str]], HealthReport],
     timeout: float,
     on_report: Callable[[HealthReport], None] | None = None,
+    wake: threading.Event | None = None,
 ) -> tuple[HealthReport, str]:
     """Probe until the report is HEALTHY, a service failed, or the timeout passes.
 
     `probe(skip)` builds a report; services in `skip` were HEALTHY last time and may be judged
     from their container alone. Returns (last report, outcome) with outcome "healthy", "failed"
-    or "timeout". The interval starts short and grows, so a fast stack is seen ready quickly
-    without busy polling a slow one.
+    or "timeout". Between probes it sleeps on `wake` (set by the engine's events: a start, an
+    exit, a health status) for at most the current interval, which starts at 50 ms and grows.
     """
-    deadline = time.monotonic() + timeout
-    interval, healthy = 0.1, set()
+    started = time.monotonic()
+    deadline = started + timeout
+    interval, healthy = 0.05, set()
     while True:
         report = probe(healthy)
         healthy = {s.service for s in report.services if s.state is HealthState.HEALTHY}
@@ -149,5 +194,9 @@ def wait_until_healthy(
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return report, "timeout"
-        time.sleep(min(interval, remaining))
-        interval = min(interval * 1.5, 1.0)
+        if wake is not None:
+            wake.wait(min(interval, remaining))
+            wake.clear()
+        else:
+            time.sleep(min(interval, remaining))
+        interval = next_interval(interval, time.monotonic() - started)

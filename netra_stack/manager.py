@@ -37,7 +37,11 @@ MAX_UP_ATTEMPTS = 3
 class Reporter:
     """Where progress goes. The API default is silent; the CLI passes a rich or plain one."""
 
+    stream_logs = False  # whether waits hand over the new log lines of services not yet healthy
+
     def event(self, message: str) -> None: ...
+
+    def log_line(self, service: str, line: str) -> None: ...
 
     def compose_line(self, line: str) -> None: ...
 
@@ -183,11 +187,12 @@ class StackManager:
     # --- lifecycle -------------------------------------------------------------------------------
 
     def acquire_environment(self, *, wait: bool = True, timeout: float | None = None,
-                            keep_on_failure: bool = False) -> tuple[str, dict[str, int]]:
+                            keep_on_failure: bool = False, build: bool = True) -> tuple[str, dict[str, int]]:
         """Bring a new environment up (or reuse the one COMPOSE_PROJECT_NAME names) and wait for it.
 
         Returns (env_name, {service: host port}). On failure or interruption the environment this
-        call created is removed again (unless keep_on_failure) and the error says why.
+        call created is removed again (unless keep_on_failure) and the error says why. With
+        build=False the images are used as they are (no build-cache decision is asked).
         """
         from . import engine
         from .compose import Compose, check_compose
@@ -219,7 +224,8 @@ class StackManager:
                 raise EngineError(f"{name} cannot start: {resolution.reason}",
                                   hint=f"plugin {self.plugins.deciders['netra_resolve_conflict']!r} refused it")
             self.plugins.notify("netra_before_up", plan=plan)
-            self._build(plan, compose)
+            if build:
+                self._build(plan, compose)
             plan = self._up(plan, compose)
             if wait:
                 self.wait_for_services(timeout)
@@ -350,17 +356,47 @@ class StackManager:
         return self._with_logs(report) if with_logs else report
 
     def wait_for_services(self, timeout: float | None = None, env_name: str | None = None) -> HealthReport:
-        """Wait until every service is HEALTHY; fail fast on an exit or Docker's `unhealthy`."""
+        """Wait until every service is HEALTHY; fail fast on an exit, a crash loop or Docker's
+        `unhealthy`. The engine's events wake the wait at once; between them, services still
+        STARTING are probed on a short, growing interval."""
+        from . import engine
+
         name = env_name or self._current()
         plan = self._plan_of(name)
         timeout = self.profile.wait_timeout if timeout is None else timeout
-        report, outcome = wait_until_healthy(lambda skip: self._probe(plan, skip), timeout, self.reporter.health)
+        seen_logs: dict[str, float] = {}
+
+        def on_report(report: HealthReport) -> None:
+            self.reporter.health(report)
+            if self.reporter.stream_logs:
+                self._stream_logs(report, seen_logs)
+
+        watch = engine.EventWatch(name)
+        try:
+            report, outcome = wait_until_healthy(lambda skip: self._probe(plan, skip), timeout, on_report,
+                                                 wake=watch.wake)
+        finally:
+            watch.close()
         if outcome == "healthy":
             return report
         report = self._with_logs(report)
         cause = "failed" if outcome == "failed" else f"not healthy after {timeout:g}s"
         raise NotHealthyError(f"environment {name} {cause}: {report.explain()}",
-                              hint=f"`netra-stack logs --env {name}` shows everything", report=report)
+                              hint=f"`netra-stack logs --name {name}` shows everything", report=report)
+
+    def _stream_logs(self, report: HealthReport, seen: dict[str, float]) -> None:
+        """New log lines of the services that are not healthy yet (`up --verbose`)."""
+        from . import engine
+
+        redactor = Redactor.for_profile(self.profile, self.environ)
+        for s in report.not_healthy():
+            if not s.container:
+                continue
+            now = time.time()
+            text = engine.logs(s.container, tail="all", since=seen.get(s.container))
+            seen[s.container] = now
+            for line in text.splitlines():
+                self.reporter.log_line(s.service, redactor.redact(line))
 
     def _probe(self, plan: Plan, skip: set[str]) -> HealthReport:
         from . import engine
@@ -380,7 +416,9 @@ class StackManager:
             if result is None:
                 result = judge(service, container, None, one_shot=plan.is_one_shot(service))
             results.append(result)
-        return HealthReport(plan.name, plan.profile.name, results)
+        depends_on = {name: list((spec or {}).get("depends_on") or {})
+                      for name, spec in self.base_model().get("services", {}).items()}
+        return HealthReport(plan.name, plan.profile.name, results, depends_on)
 
     def _with_logs(self, report: HealthReport) -> HealthReport:
         from . import engine

@@ -41,7 +41,9 @@ def test_api_lifecycle(mini_env):
     report = manager.get_health_report()
     assert report.healthy and report.state.value == "HEALTHY"
     web = next(s for s in report.services if s.service == "web")
-    assert web.docker_health == "healthy" and web.check.ok and web.check.latency_ms > 0
+    assert web.check.ok and web.check.latency_ms > 0
+    # ready before Docker's own first probe: then netra-stack ran Docker's test itself, and it passed
+    assert web.docker_health == "healthy" or (web.docker_health == "starting" and web.container_check.ok)
 
     started = containers["web"].started
     report = manager.restart_service("web")

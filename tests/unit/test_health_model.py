@@ -123,7 +123,7 @@ def test_wait_returns_healthy(fake_clock):
     assert outcome == "healthy" and found.healthy
     assert seen == probe.reports
     assert probe.skips == [set(), set(), {"db"}]  # HEALTHY last time: may be judged from the container alone
-    assert fake_clock.sleeps == [0.1, 0.15]
+    assert fake_clock.sleeps == [0.05, 0.0625]
 
 
 def test_wait_fails_fast(fake_clock):
@@ -147,11 +147,13 @@ def test_wait_keeps_waiting_while_health_command_fails(fake_clock):
 
 def test_wait_interval_grows_caps_and_stops_at_deadline(fake_clock):
     probe = ScriptedProbe(report(S))
-    found, outcome = wait_until_healthy(probe, timeout=10.0)
+    found, outcome = wait_until_healthy(probe, timeout=40.0)
     assert outcome == "timeout" and found.state is S
-    assert fake_clock.sleeps[:7] == [0.1, 0.15, 0.225, 0.3375, 0.50625, 0.759375, 1.0]
-    assert set(fake_clock.sleeps[6:-1]) == {1.0}  # capped at one second
-    assert 0 < fake_clock.sleeps[-1] < 1.0 and fake_clock.now == pytest.approx(10.0)  # cut to the time left
+    assert fake_clock.sleeps[:4] == pytest.approx([0.05, 0.0625, 0.078125, 0.09765625], abs=1e-5)
+    fast = [s for s in fake_clock.sleeps if s == 0.25]
+    assert len(fast) > 50  # frequent while a stack is likely to become ready (the first 20 s)
+    assert max(fake_clock.sleeps) == 2.0 and set(fake_clock.sleeps[-5:-1]) == {2.0}  # then backs off
+    assert 0 < fake_clock.sleeps[-1] <= 2.0 and fake_clock.now == pytest.approx(40.0)  # cut to the time left
     assert len(probe.skips) == len(fake_clock.sleeps) + 1  # one last probe at the deadline
 
 
