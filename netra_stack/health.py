@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import datetime, timezone
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
@@ -117,6 +118,13 @@ class HealthReport:
 
 
 CRASH_LOOP_RESTARTS = 2  # restarts after which a restarting container counts as failed
+STEADY_SECONDS = 1.0  # a service with no check at all counts once it has run this long
+
+
+def _running_for(container: ContainerInfo) -> float:
+    if container.started is None:
+        return 0.0
+    return (datetime.now(timezone.utc) - container.started).total_seconds()
 
 
 def judge(service: str, container: ContainerInfo | None, check: CheckResult | None, *, one_shot: bool,
@@ -152,6 +160,10 @@ def judge(service: str, container: ContainerInfo | None, check: CheckResult | No
         return ServiceHealth(service, HealthState.STARTING, "Docker healthcheck starting", **base)
     if one_shot:
         return ServiceHealth(service, HealthState.STARTING, "running to completion", **base)
+    unchecked = check is None and not container.health and container_check is None
+    if unchecked and _running_for(container) < STEADY_SECONDS:
+        # nothing to ask but the container itself: make sure it stays up (a crash loop would not)
+        return ServiceHealth(service, HealthState.STARTING, "just started", **base)
     how = "running" if check is None else "health command passes"
     if container.health == "starting":
         how += " (Docker's healthcheck passes when run now)"

@@ -352,7 +352,7 @@ class StackManager:
 
     def get_health_report(self, env_name: str | None = None, *, with_logs: bool = False) -> HealthReport:
         name = env_name or self._current()
-        report = self._probe(self._plan_of(name), set())
+        report = self._probe(self._plan_of(name), {})
         return self._with_logs(report) if with_logs else report
 
     def wait_for_services(self, timeout: float | None = None, env_name: str | None = None) -> HealthReport:
@@ -371,10 +371,16 @@ class StackManager:
             if self.reporter.stream_logs:
                 self._stream_logs(report, seen_logs)
 
+        last: dict[str, ServiceHealth] = {}
+
+        def probe(skip: set[str]) -> HealthReport:
+            report = self._probe(plan, {s: last[s] for s in skip if s in last})
+            last.update({s.service: s for s in report.services})
+            return report
+
         watch = engine.EventWatch(name)
         try:
-            report, outcome = wait_until_healthy(lambda skip: self._probe(plan, skip), timeout, on_report,
-                                                 wake=watch.wake)
+            report, outcome = wait_until_healthy(probe, timeout, on_report, wake=watch.wake)
         finally:
             watch.close()
         if outcome == "healthy":
@@ -398,7 +404,9 @@ class StackManager:
             for line in text.splitlines():
                 self.reporter.log_line(s.service, redactor.redact(line))
 
-    def _probe(self, plan: Plan, skip: set[str]) -> HealthReport:
+    def _probe(self, plan: Plan, healthy: dict[str, ServiceHealth]) -> HealthReport:
+        """One report. A service in `healthy` (HEALTHY at the last probe of this wait) keeps that
+        result while its container still runs the same way, without running its checks again."""
         from . import engine
 
         latest: dict[str, Any] = {}
@@ -408,8 +416,10 @@ class StackManager:
         results = []
         for service in plan.services:
             container = latest.get(service)
-            if service in skip and container is not None and container.running and container.health != "unhealthy":
-                results.append(judge(service, container, None, one_shot=plan.is_one_shot(service)))
+            before = healthy.get(service)
+            if (before and container is not None and container.running and container.health != "unhealthy"
+                    and container.name == before.container and before.container_state == "running"):
+                results.append(replace(before, docker_health=container.health, docker_probe=container.health_output))
                 continue
             result = self.plugins.decide("netra_check_health", ServiceHealth, service=service, container=container,
                                          plan=plan)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from datetime import datetime, timezone
+
 import pytest
 
 from netra_stack import health
@@ -15,9 +17,12 @@ OK = CheckResult(ok=True, output="accepting connections", latency_ms=3.0, exit_c
 FAIL = CheckResult(ok=False, output="no response", latency_ms=5.0, exit_code=2)
 
 
-def container(status="running", health=None, exit_code=0, output=""):
+LONG_AGO = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+def container(status="running", health=None, exit_code=0, output="", started=LONG_AGO, restarts=0):
     return ContainerInfo(id="c0ffee", name="env-db-1", labels={}, status=status, exit_code=exit_code,
-                         health=health, health_output=output)
+                         health=health, health_output=output, started=started, restart_count=restarts)
 
 
 @pytest.mark.parametrize(
@@ -41,12 +46,18 @@ def container(status="running", health=None, exit_code=0, output=""):
         (container("dead", exit_code=255), None, False, X, True, "dead (exit 255)"),
         (container("created"), None, False, S, False, "created"),
         (container("restarting", exit_code=1), None, False, S, False, "restarting"),
+        (container("restarting", exit_code=1, restarts=2), None, False, X, True,
+         "crash-looping (2 restarts, last exit 1)"),
+        (container(started=datetime.now(timezone.utc)), None, False, S, False, "just started"),
+        (container(started=datetime.now(timezone.utc)), OK, False, H, False, "health command passes"),
+        (container(health="starting"), None, False, H, False, "running (Docker's healthcheck passes when run now)"),
         (None, None, False, X, True, "no container"),
         (None, None, True, X, True, "no container"),
     ],
 )
 def test_judge(info, check, one_shot, state, failed, detail):
-    result = judge("db", info, check, one_shot=one_shot)
+    container_check = OK if detail.endswith("passes when run now)") else None
+    result = judge("db", info, check, one_shot=one_shot, container_check=container_check)
     assert (result.service, result.state, result.failed, result.detail) == ("db", state, failed, detail)
     if info is not None:
         assert (result.container, result.container_state, result.docker_health, result.check) == (
