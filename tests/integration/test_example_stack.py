@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import time
 import urllib.error
 import urllib.request
 
@@ -93,6 +94,12 @@ def test_alpine_test_profile(example_env, monkeypatch):
 
     # plugins/backend_health.py: with the database gone the backend's port still answers, but
     # its /health JSON says the database check fails, and the plugin reports it UNHEALTHY.
+    # (a failing check counts as UNHEALTHY once Docker has judged the backend healthy; before that,
+    # STARTING: so first let Docker's own 5 s healthcheck run, bounded by a timeout)
+    deadline = time.monotonic() + 60
+    while {c.service: c for c in engine.containers(name)}["backend"].health != "healthy":
+        assert time.monotonic() < deadline, "Docker never judged the backend healthy"
+        time.sleep(0.5)
     engine.client().api.stop(postgres.id, timeout=5)
     with pytest.raises(urllib.error.HTTPError) as answered:
         get_json(manager.ports()["backend"], "/health")

@@ -48,8 +48,8 @@ def container(status="running", health=None, exit_code=0, output="", started=LON
         (container("restarting", exit_code=1), None, False, S, False, "restarting"),
         (container("restarting", exit_code=1, restarts=2), None, False, X, True,
          "crash-looping (2 restarts, last exit 1)"),
-        (container(started=datetime.now(timezone.utc)), None, False, S, False, "just started"),
-        (container(started=datetime.now(timezone.utc)), OK, False, H, False, "health command passes"),
+        (container(started=None), None, False, S, False, "just started"),  # start unknown: not steady yet
+        (container(started=None), OK, False, H, False, "health command passes"),
         (container(health="starting"), None, False, H, False, "running (Docker's healthcheck passes when run now)"),
         (None, None, False, X, True, "no container"),
         (None, None, True, X, True, "no container"),
