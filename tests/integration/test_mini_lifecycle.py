@@ -122,3 +122,26 @@ def test_own_stale_container_is_cleared_before_up(mini_env):
     assert http_get(ports["web"]).strip() == "ok"
     assert {c.service: c for c in engine.containers(name)}["web"].id != web.id
     manager.release_environment(name)
+
+
+def test_health_watch_is_live_until_interrupted(mini_env):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from ..conftest import REPO
+
+    manager = StackManager("mini", environ=mini_env)
+    name, _ = manager.acquire_environment()
+    watcher = subprocess.Popen([sys.executable, "-m", "netra_stack", "health", "--profile", "mini", "--name", name,
+                                "--watch"], env=mini_env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    time.sleep(2.5)
+    engine.client().api.stop({c.service: c for c in engine.containers(name)}["worker"].id, timeout=1)
+    time.sleep(2.5)  # the watch refreshes every second
+    watcher.send_signal(signal.SIGINT)
+    out, err = watcher.communicate(timeout=30)
+    assert watcher.returncode == ExitCode.FAILED, err  # the last report was not all HEALTHY
+    assert f"{name} (mini): HEALTHY" in out and f"{name} (mini): STOPPED" in out  # it followed the change
+    manager.release_environment(name)
