@@ -9,7 +9,6 @@ cleanly before cleanup begins.
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import subprocess
@@ -25,15 +24,10 @@ from python_on_whales.utils import run
 
 from .errors import ComposeMissingError, DockerUnavailableError, EngineError, ProfileError
 from .plan import Plan, render_override
+from .state import state_dir
 
 MIN_COMPOSE = (2, 24)  # `!override` in override files
-STATE_DIR_VAR = "NETRA_STACK_STATE_DIR"
 LineCallback = Callable[[str], None]
-
-
-def state_dir() -> Path:
-    base = os.environ.get(STATE_DIR_VAR) or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "netra-stack"
-    return Path(base)
 
 
 @lru_cache(maxsize=1)

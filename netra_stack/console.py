@@ -147,17 +147,17 @@ def watch_health(get_report, every: float = 1.0) -> HealthReport:
 
 def print_environments(envs: list[Environment]) -> None:
     table = Table(title="netra-stack environments", title_justify="left")
-    for column in ("name", "profile", "state", "services", "ports", "age"):
+    for column in ("name", "profile", "owner", "state", "services", "ports", "age"):
         table.add_column(column)
     for e in envs:
         ports = ", ".join(f"{s}:{p}" for s, p in sorted(_primary(e).items()))
-        table.add_row(e.name, e.profile, e.state, f"{sum(v == 'running' for v in e.services.values())}/{len(e.services)}",
-                      ports, _age(e.age_seconds))
+        table.add_row(e.name, e.profile, e.owner, e.state,
+                      f"{sum(v == 'running' for v in e.services.values())}/{len(e.services)}", ports, _age(e.age_seconds))
     if fancy():
         out.print(table)
     else:
         for e in envs:
-            out.print(f"{e.name}  profile={e.profile}  state={e.state}  services={','.join(sorted(e.services))}  "
+            out.print(f"{e.name}  profile={e.profile}  owner={e.owner}  state={e.state}  services={','.join(sorted(e.services))}  "
                       f"ports={','.join(f'{s}:{p}' for s, p in sorted(_primary(e).items()))}  age={_age(e.age_seconds)}")
         if not envs:
             out.print("no netra-stack environments on this engine")

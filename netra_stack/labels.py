@@ -13,14 +13,16 @@ ENVIRONMENT = f"{PREFIX}.environment"  # the environment's name (= its compose p
 PROFILE = f"{PREFIX}.profile"
 ENV_TYPE = f"{PREFIX}.env-type"  # test / dev / prod
 ONE_SHOT = f"{PREFIX}.one-shot"  # a service meant to run to completion (e.g. migrations)
+OWNER = f"{PREFIX}.owner"  # who made it: user@host
 
 COMPOSE_PROJECT = "com.docker.compose.project"
 COMPOSE_SERVICE = "com.docker.compose.service"
 COMPOSE_ONEOFF = "com.docker.compose.oneoff"
 
 
-def ownership_labels(environment: str, profile: str, env_type: str) -> dict[str, str]:
-    return {MANAGED: "true", ENVIRONMENT: environment, PROFILE: profile, ENV_TYPE: env_type}
+def ownership_labels(environment: str, profile: str, env_type: str, owner: str = "") -> dict[str, str]:
+    found = {MANAGED: "true", ENVIRONMENT: environment, PROFILE: profile, ENV_TYPE: env_type}
+    return {**found, OWNER: owner} if owner else found
 
 
 def is_ours(labels: Mapping[str, str] | None) -> bool:

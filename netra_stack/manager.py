@@ -56,6 +56,7 @@ class Environment:
     name: str
     profile: str
     env_type: str
+    owner: str = "?"  # user@host that made it
     services: dict[str, str] = field(default_factory=dict)  # service -> container status
     ports: list[PortBinding] = field(default_factory=list)
     created: datetime | None = None
@@ -70,7 +71,8 @@ class Environment:
         return (datetime.now(timezone.utc) - self.created).total_seconds() if self.created else 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "profile": self.profile, "env_type": self.env_type, "state": self.state,
+        return {"name": self.name, "profile": self.profile, "env_type": self.env_type, "owner": self.owner,
+                "state": self.state,
                 "services": self.services, "ports": [p.as_dict() for p in self.ports],
                 "created": self.created.isoformat() if self.created else None, "age_seconds": round(self.age_seconds)}
 
@@ -102,9 +104,9 @@ def list_environments(profile: str | None = None) -> list[Environment]:
     from . import engine
 
     found: dict[str, Environment] = {}
-    for c in engine.containers():
+    for c in engine.summaries():
         env = found.setdefault(c.environment, Environment(c.environment, c.labels.get(L.PROFILE, "?"),
-                                                          c.labels.get(L.ENV_TYPE, "?")))
+                                                          c.labels.get(L.ENV_TYPE, "?"), c.labels.get(L.OWNER, "?")))
         env.services[c.service] = c.status
         env.ports.extend(c.ports)
         if c.created and (env.created is None or c.created < env.created):

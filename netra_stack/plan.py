@@ -11,6 +11,7 @@ import getpass
 import json
 import re
 import secrets
+import socket
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -177,7 +178,7 @@ def resolve_plan(
 ) -> Plan:
     """Build the plan: compose files, names, labels and the generated override."""
     check_services(profile, model)
-    own = L.ownership_labels(name, profile.name, profile.env_type)
+    own = L.ownership_labels(name, profile.name, profile.env_type, owner=f"{getpass.getuser()}@{socket.gethostname()}")
     services: dict[str, Any] = {}
     for service, spec in model.get("services", {}).items():
         services[service] = _service_override(profile, service, spec or {}, own, requests, host_ports)

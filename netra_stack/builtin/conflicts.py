@@ -44,7 +44,11 @@ def netra_resolve_conflict(plan, failure, attempt):
     if failure.kind in ("port_allocated", "address_in_use"):
         port = failure.details.get("port", "?")
         if _fixed(plan, port):  # choosing again cannot help: the profile asked for this port
-            return ConflictResolution("fail", f"host port {port} is fixed by the profile and taken by another process")
+            from .ports import port_holder
+
+            holder = port_holder(int(port)) if port.isdigit() else None
+            return ConflictResolution("fail", f"host port {port} is fixed by the profile and taken by "
+                                              + (f"another process: {holder}" if holder else "another process"))
         return ConflictResolution("retry", f"host port {port} was taken meanwhile: choosing again", replan_ports=True)
     if failure.kind == "network_active_endpoints":
         return ConflictResolution("fail", f"network {failure.details.get('network')} is still in use")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 
 from netra_stack import engine
@@ -22,7 +23,7 @@ def test_fixed_port_held_by_a_foreign_process(mini_env):
         assert result.returncode == ExitCode.ENGINE_ERROR, result.stderr
         last = result.stderr.strip().splitlines()[-1]
         assert last.startswith("error: starting mini-fixed-") and str(port) in last
-        assert "fixed by the profile and taken by another process" in last
+        assert f"fixed by the profile and taken by another process: pid {os.getpid()} (" in last
         assert {c.id for c in engine.containers()} == before  # the half-made environment is gone
     finally:
         holder.close()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import getpass
+import socket
+
 import json
 
 import pytest
@@ -144,7 +147,8 @@ def test_env_variable_forces_fixed_port():
 
 def test_plan_labels_services_networks_and_volumes_but_not_external_ones(model):
     plan = plan_for(make_profile(name="mine", environment="dev"), model, name="mine-1")
-    own = {L.MANAGED: "true", L.ENVIRONMENT: "mine-1", L.PROFILE: "mine", L.ENV_TYPE: "dev"}
+    own = {L.MANAGED: "true", L.ENVIRONMENT: "mine-1", L.PROFILE: "mine", L.ENV_TYPE: "dev",
+           L.OWNER: f"{getpass.getuser()}@{socket.gethostname()}"}
     assert plan.labels == own
     override = plan.override
     assert {s: o["labels"] for s, o in override["services"].items()} == {s: own for s in ("postgres", "redis", "worker")}
@@ -260,3 +264,16 @@ def test_plan_health_command(model, health, expected):
     assert plan.health_command("worker") is None  # settings without health
     assert plan.health_command("redis") is None  # no settings at all
     assert plan.is_one_shot("worker") and not plan.is_one_shot("postgres") and not plan.is_one_shot("redis")
+
+
+def test_port_map_with_ipv4_and_ipv6_bindings():
+    from netra_stack.engine import parse_port_map
+    from netra_stack.manager import primary_ports
+
+    bindings = parse_port_map("db", {"5432/tcp": [{"HostIp": "::", "HostPort": "35001"},
+                                                  {"HostIp": "0.0.0.0", "HostPort": "35001"}],
+                                     "9000/udp": [{"HostIp": "::1", "HostPort": "35002"}],
+                                     "80/tcp": None})
+    assert [(b.host_ip, b.host_port, b.protocol) for b in bindings] == [
+        ("::", 35001, "tcp"), ("0.0.0.0", 35001, "tcp"), ("::1", 35002, "udp")]
+    assert primary_ports(bindings) == {"db": 35001}
