@@ -30,6 +30,13 @@ def environment_ages() -> dict[str, float]:
     return ages
 
 
+def abandoned_environments() -> set[str]:
+    """Environments held by a process that is gone (its watchdog did not get to them)."""
+    from .watchdog import holder_alive
+
+    return {c.environment for c in engine.summaries() if c.labels.get(L.LEASE) and not holder_alive(c.labels[L.LEASE])}
+
+
 def orphaned_containers() -> list[engine.ContainerInfo]:
     """Our containers that stopped, in environments where nothing runs any more or that are not one-shot."""
     found = engine.containers()
@@ -61,6 +68,7 @@ def clean(*, older_than: str | float | None = None, remove_all: bool = False, dr
     removed: list[dict] = []
     max_age = parse_age(older_than) if isinstance(older_than, str) else older_than
     doomed = {name for name, age in environment_ages().items() if remove_all or (max_age is not None and age > max_age)}
+    doomed |= abandoned_environments()
     orphans = [c for c in orphaned_containers() if c.environment not in doomed]
     for name in sorted(doomed):
         removed.append({"kind": "environment", "name": name})

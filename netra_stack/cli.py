@@ -177,13 +177,15 @@ def config_cmd(profile: str | None, reveal_secrets: bool) -> None:
 @click.option("--no-cache/--cache", "no_cache", default=None,
               help="Build without / with Docker's layer cache (default: the profile's build_cache).")
 @click.option("--no-build", is_flag=True, help="Use the images as they are: build nothing.")
+@click.option("--force", is_flag=True, help="Remove a foreign container that holds a name this environment needs.")
 @click.option("-v", "--verbose", is_flag=True,
               help="Show compose's output, and stream the logs of services not yet healthy while waiting.")
 @json_option
 @handled
-def up_cmd(profile, timeout, no_wait, keep_on_failure, no_cache, no_build, verbose, as_json) -> None:
-    """Bring an environment up and wait until it is healthy; print its ports."""
-    manager = _manager(profile, verbose=verbose, no_cache_app_code=no_cache)
+def up_cmd(profile, timeout, no_wait, keep_on_failure, no_cache, no_build, force, verbose, as_json) -> None:
+    """Bring an environment up and wait until it is healthy; print its ports. It outlives the
+    command, until `down` or `clean`."""
+    manager = _manager(profile, verbose=verbose, no_cache_app_code=no_cache, force=force)
     name, ports = manager.acquire_environment(wait=not no_wait, timeout=timeout, keep_on_failure=keep_on_failure,
                                               build=not no_build)
     manager.reporter.close()

@@ -209,9 +209,10 @@ class EventWatch:
             pass
 
 
-def remove_container(info: ContainerInfo) -> None:
-    """Remove one of our containers (force). Refuses anything without our labels."""
-    if not L.is_ours(info.labels):
+def remove_container(info: ContainerInfo, *, foreign: bool = False) -> None:
+    """Remove one of our containers (force). Refuses anything without our labels unless
+    `foreign` (the user's explicit --force)."""
+    if not foreign and not L.is_ours(info.labels):
         raise NetraError(f"refusing to remove container {info.name}: it is not netra-stack's")
     try:
         client().api.remove_container(info.id, force=True, v=True)

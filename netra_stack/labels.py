@@ -14,6 +14,7 @@ PROFILE = f"{PREFIX}.profile"
 ENV_TYPE = f"{PREFIX}.env-type"  # test / dev / prod
 ONE_SHOT = f"{PREFIX}.one-shot"  # a service meant to run to completion (e.g. migrations)
 OWNER = f"{PREFIX}.owner"  # who made it: user@host
+LEASE = f"{PREFIX}.lease"  # the holding process (pid:start time), for environments a process holds
 
 COMPOSE_PROJECT = "com.docker.compose.project"
 COMPOSE_SERVICE = "com.docker.compose.service"

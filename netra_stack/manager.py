@@ -123,6 +123,7 @@ class StackManager:
         no_cache_app_code: bool | None = None,
         environ: Mapping[str, str] | None = None,
         reporter: Reporter | None = None,
+        force: bool = False,
     ) -> None:
         self.environ = dict(os.environ if environ is None else environ)
         self.profile: Profile = load_profile(profile or default_profile_name(self.environ, use_alpine),
@@ -135,6 +136,7 @@ class StackManager:
         if files is not None and files != self.profile.compose_files:
             self.profile = self.profile.model_copy(update={"compose_files": [str(f) for f in files]})
         self.reporter = reporter or Reporter()
+        self.force = force  # remove foreign containers in the way of `up`
         self.env_name: str | None = None  # the environment this manager acquired or works on
         self._model: dict[str, Any] | None = None
 
@@ -157,7 +159,7 @@ class StackManager:
                                               compose_env(self.profile, self.environ)).config()
         return self._model
 
-    def plan(self, name: str | None = None, bound: Mapping[str, int] | None = None) -> Plan:
+    def plan(self, name: str | None = None, bound: Mapping[str, int] | None = None, lease: str = "") -> Plan:
         """Resolve the profile. `bound` gives host ports already bound (an existing environment)."""
         model = self.base_model()
         name = name or self._new_name()
@@ -172,8 +174,9 @@ class StackManager:
             if port is None:
                 raise PluginError(f"no plugin chose a host port for {request.key}", hint="is netra.ports disabled?")
             chosen[request.key] = port
-        return resolve_plan(self.profile, model, name=name, env=compose_env(self.profile, self.environ),
-                            host_ports=chosen, requests=requests)
+        plan = resolve_plan(self.profile, model, name=name, env=compose_env(self.profile, self.environ),
+                            host_ports=chosen, requests=requests, lease=lease)
+        return replace(plan, force=self.force) if self.force else plan
 
     def resolved_config(self, *, reveal: bool = False) -> str:
         """The fully resolved compose configuration, as `docker compose config` prints it."""
@@ -190,12 +193,16 @@ class StackManager:
     # --- lifecycle -------------------------------------------------------------------------------
 
     def acquire_environment(self, *, wait: bool = True, timeout: float | None = None,
-                            keep_on_failure: bool = False, build: bool = True) -> tuple[str, dict[str, int]]:
+                            keep_on_failure: bool = False, build: bool = True,
+                            hold: bool = False) -> tuple[str, dict[str, int]]:
         """Bring a new environment up (or reuse the one COMPOSE_PROJECT_NAME names) and wait for it.
 
         Returns (env_name, {service: host port}). On failure or interruption the environment this
         call created is removed again (unless keep_on_failure) and the error says why. With
-        build=False the images are used as they are (no build-cache decision is asked).
+        build=False the images are used as they are (no build-cache decision is asked). With
+        hold=True the environment belongs to this process: a watchdog removes it if the process
+        dies without releasing it (SIGKILL included); see watchdog.py. Otherwise it outlives the
+        process, as `netra-stack up` does, until released or cleaned.
         """
         from . import engine
         from .compose import Compose
@@ -213,8 +220,12 @@ class StackManager:
             if wait:
                 self.wait_for_services(timeout)
             return name, self.ports(name)
-        plan = self.plan(name)
+        from . import watchdog
+
+        plan = self.plan(name, lease=watchdog.lease_of() if hold else "")
         self.env_name = name
+        if hold:
+            watchdog.spawn(name)
         try:
             compose = Compose.for_plan(plan)
             self.reporter.event(f"environment {name} (profile {self.profile.name})")
@@ -275,7 +286,7 @@ class StackManager:
                                       stderr=error.stderr) from None
                 time.sleep(0.5 * 2 ** (attempt - 1))
                 if resolution.replan_ports:
-                    plan = self.plan(plan.name)
+                    plan = self.plan(plan.name, lease=plan.labels.get(L.LEASE, ""))
                     compose = Compose.for_plan(plan)
         return plan
 
@@ -349,6 +360,15 @@ class StackManager:
         finally:
             if not name:
                 Compose.forget(plan.name)
+
+    def __enter__(self) -> tuple[str, dict[str, int]]:
+        """`with StackManager("alpine-test") as (name, ports):` an environment this process holds:
+        released on exit, and reaped by its watchdog should the process be killed."""
+        return self.acquire_environment(hold=True)
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.env_name:
+            self.release_environment(self.env_name)
 
     # --- health ----------------------------------------------------------------------------------
 

@@ -62,6 +62,7 @@ class Plan:
     services: tuple[str, ...]
     ports: dict[str, int] = field(default_factory=dict)  # PortRequest.key -> host port (0: ephemeral)
     fixed_ports: frozenset[str] = frozenset()  # keys of ports the profile or environment fixed
+    force: bool = False  # remove foreign containers in the way (`up --force`)
     override: dict[str, Any] = field(default_factory=dict)
 
     def service_settings(self, service: str):
@@ -175,10 +176,13 @@ def resolve_plan(
     env: Mapping[str, str],
     host_ports: Mapping[str, int],
     requests: list[PortRequest],
+    lease: str = "",
 ) -> Plan:
     """Build the plan: compose files, names, labels and the generated override."""
     check_services(profile, model)
     own = L.ownership_labels(name, profile.name, profile.env_type, owner=f"{getpass.getuser()}@{socket.gethostname()}")
+    if lease:  # held by a process: its watchdog removes the environment when that process dies
+        own[L.LEASE] = lease
     services: dict[str, Any] = {}
     for service, spec in model.get("services", {}).items():
         services[service] = _service_override(profile, service, spec or {}, own, requests, host_ports)

@@ -36,9 +36,13 @@ def netra_resolve_conflict(plan, failure, attempt):
         if holder is None:
             return ConflictResolution("retry", "the conflicting container is already gone")
         if not L.is_ours(holder.labels):
+            if plan.force:
+                engine.remove_container(holder, foreign=True)
+                return ConflictResolution("retry", f"removed foreign container {holder.name} (--force)",
+                                          removed=(holder.name,))
             return ConflictResolution(
                 "fail", f"container {holder.name} ({holder.id[:12]}) holds the name and is not netra-stack's; "
-                        "remove or rename it yourself")
+                        "remove or rename it yourself, or run again with --force to let netra-stack remove it")
         engine.remove_container(holder)
         return ConflictResolution("retry", f"removed our stale container {holder.name}", removed=(holder.name,))
     if failure.kind in ("port_allocated", "address_in_use"):

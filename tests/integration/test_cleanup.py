@@ -28,6 +28,7 @@ def test_clean_dry_run_then_clean_all_spares_foreign_resources(mini_env):
     foreign = api.create_container("netra-example/busybox:1.35", ["sleep", "60"], name="not-netra-stack-clean-test",
                                    labels={"com.docker.compose.project": "someone-else"})
     foreign_net = api.create_network("not-netra-stack-clean-test")
+    foreign_volume = api.create_volume("not-netra-stack-clean-test")
     try:
         name, _ = StackManager("mini", environ=mini_env).acquire_environment()
         dry = run_cli("clean", "--all", "--dry-run", "--json", env=mini_env)
@@ -42,9 +43,11 @@ def test_clean_dry_run_then_clean_all_spares_foreign_resources(mini_env):
         assert engine.containers(name) == [] and engine.networks(name) == []
         assert api.inspect_container(foreign["Id"])["Id"] == foreign["Id"]  # untouched
         assert api.inspect_network(foreign_net["Id"])["Id"] == foreign_net["Id"]
+        assert api.inspect_volume(foreign_volume["Name"])["Name"] == foreign_volume["Name"]
     finally:
         api.remove_container(foreign["Id"], force=True)
         api.remove_network(foreign_net["Id"])
+        api.remove_volume(foreign_volume["Name"])
 
 
 def test_logs_are_shown_with_secrets_masked(mini_env):

@@ -28,3 +28,43 @@ def test_fixed_port_held_by_a_foreign_process(mini_env):
     finally:
         holder.close()
     assert is_free(port)
+
+
+def test_foreign_container_holding_a_name_survives_unless_forced(mini_env):
+    from netra_stack import StackManager
+
+    api = engine.client().api
+    foreign = api.create_container("netra-example/busybox:1.35", ["sleep", "600"], name="netra-test-named-service")
+    try:
+        result = run_cli("up", "--profile", "mini-named", env=mini_env)
+        assert result.returncode == ExitCode.ENGINE_ERROR, result.stderr
+        last = result.stderr.strip().splitlines()[-1]
+        assert "netra-test-named-service" in last and "is not netra-stack's" in last and "--force" in last
+        assert api.inspect_container(foreign["Id"])["Id"] == foreign["Id"]  # untouched
+
+        manager = StackManager("mini-named", environ=mini_env, force=True)
+        name, _ = manager.acquire_environment()
+        named = {c.service: c for c in engine.containers(name)}["named"]
+        assert named.name == "netra-test-named-service" and named.id != foreign["Id"]
+        manager.release_environment(name)
+    finally:
+        if _exists(foreign["Id"]):
+            api.remove_container(foreign["Id"], force=True)
+
+
+def _exists(container_id: str) -> bool:
+    return engine.container_by_id(container_id) is not None
+
+
+def test_own_stale_container_holding_a_name_is_replaced(mini_env):
+    from netra_stack import StackManager
+
+    first = StackManager("mini-named", environ=mini_env)
+    name, _ = first.acquire_environment()
+    stale = {c.service: c for c in engine.containers(name)}["named"]
+    engine.client().api.stop(stale.id, timeout=1)  # our own leftover now holds the name
+    again, _ = StackManager("mini-named", environ=mini_env).acquire_environment()
+    named = {c.service: c for c in engine.containers(again)}["named"]
+    assert named.running and named.id != stale.id and engine.container_by_id(stale.id) is None
+    for env in {name, again}:
+        StackManager("mini-named", environ=mini_env).release_environment(env)
