@@ -177,7 +177,7 @@ def config_cmd(profile: str | None, reveal_secrets: bool) -> None:
 @click.option("--no-cache/--cache", "no_cache", default=None,
               help="Build without / with Docker's layer cache (default: the profile's build_cache).")
 @click.option("--no-build", is_flag=True, help="Use the images as they are: build nothing.")
-@click.option("--force", is_flag=True, help="Remove a foreign container that holds a name this environment needs.")
+@click.option("--force", is_flag=True, help="Remove a foreign container or network that holds a name this environment needs.")
 @click.option("-v", "--verbose", is_flag=True,
               help="Show compose's output, and stream the logs of services not yet healthy while waiting.")
 @json_option

@@ -235,9 +235,21 @@ def volumes(environment: str | None = None) -> list[dict[str, Any]]:
     return client().api.volumes(filters={"label": L.managed_filter(environment)}).get("Volumes") or []
 
 
-def remove_network(network: dict[str, Any]) -> bool:
-    """Remove one of our networks if it has no endpoints; True if removed."""
-    if not L.is_ours(network.get("Labels")):
+def network_by_name(name: str) -> dict[str, Any] | None:
+    """A network by its exact name, inspected (with its attached containers), or None."""
+    for found in client().api.networks(names=[name]):
+        if found.get("Name") == name:
+            try:
+                return client().api.inspect_network(found["Id"])
+            except docker.errors.NotFound:
+                return None
+    return None
+
+
+def remove_network(network: dict[str, Any], *, foreign: bool = False) -> bool:
+    """Remove one of our networks if it has no endpoints; True if removed. Refuses anything
+    without our labels unless `foreign` (the user's explicit --force)."""
+    if not foreign and not L.is_ours(network.get("Labels")):
         raise NetraError(f"refusing to remove network {network.get('Name')}: it is not netra-stack's")
     try:
         client().api.remove_network(network["Id"])

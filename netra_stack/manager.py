@@ -124,6 +124,7 @@ class StackManager:
         environ: Mapping[str, str] | None = None,
         reporter: Reporter | None = None,
         force: bool = False,
+        keep: bool = False,
     ) -> None:
         self.environ = dict(os.environ if environ is None else environ)
         self.profile: Profile = load_profile(profile or default_profile_name(self.environ, use_alpine),
@@ -136,7 +137,8 @@ class StackManager:
         if files is not None and files != self.profile.compose_files:
             self.profile = self.profile.model_copy(update={"compose_files": [str(f) for f in files]})
         self.reporter = reporter or Reporter()
-        self.force = force  # remove foreign containers in the way of `up`
+        self.force = force  # remove foreign containers and networks in the way of `up`
+        self.keep = keep  # as a context manager: hold no lease and release nothing (debugging)
         self.env_name: str | None = None  # the environment this manager acquired or works on
         self._model: dict[str, Any] | None = None
 
@@ -364,10 +366,10 @@ class StackManager:
     def __enter__(self) -> tuple[str, dict[str, int]]:
         """`with StackManager("alpine-test") as (name, ports):` an environment this process holds:
         released on exit, and reaped by its watchdog should the process be killed."""
-        return self.acquire_environment(hold=True)
+        return self.acquire_environment(hold=not self.keep)
 
     def __exit__(self, *exc_info: object) -> None:
-        if self.env_name:
+        if self.env_name and not self.keep:
             self.release_environment(self.env_name)
 
     # --- health ----------------------------------------------------------------------------------

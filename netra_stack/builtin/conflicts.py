@@ -54,9 +54,30 @@ def netra_resolve_conflict(plan, failure, attempt):
             return ConflictResolution("fail", f"host port {port} is fixed by the profile and taken by "
                                               + (f"another process: {holder}" if holder else "another process"))
         return ConflictResolution("retry", f"host port {port} was taken meanwhile: choosing again", replan_ports=True)
-    if failure.kind == "network_active_endpoints":
-        return ConflictResolution("fail", f"network {failure.details.get('network')} is still in use")
+    if failure.kind in ("network_active_endpoints", "network_wrong_labels"):
+        return _network_in_the_way(plan, failure.details.get("network", ""))
     return None
+
+
+def _network_in_the_way(plan, name: str) -> ConflictResolution:
+    """A network of the same name: ours and unused is removed; anything else only with --force,
+    and never while containers are attached."""
+    from .. import engine
+
+    network = engine.network_by_name(name)
+    if network is None:
+        return ConflictResolution("retry", f"network {name} is gone meanwhile")
+    attached = network.get("Containers") or {}
+    ours = L.is_ours(network.get("Labels"))
+    if attached:
+        return ConflictResolution("fail", f"network {name} still has {len(attached)} container(s) attached; "
+                                          "stop them first")
+    if not ours and not plan.force:
+        return ConflictResolution("fail", f"network {name} exists and is not netra-stack's; remove it yourself, "
+                                          "or run again with --force to let netra-stack remove it")
+    engine.remove_network(network, foreign=not ours)
+    return ConflictResolution("retry", f"removed {'our leftover' if ours else 'foreign (--force)'} network {name}",
+                              removed=(name,))
 
 
 def _fixed(plan, port: str | None) -> bool:

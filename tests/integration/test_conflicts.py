@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 
@@ -68,3 +69,38 @@ def test_own_stale_container_holding_a_name_is_replaced(mini_env):
     assert named.running and named.id != stale.id and engine.container_by_id(stale.id) is None
     for env in {name, again}:
         StackManager("mini-named", environ=mini_env).release_environment(env)
+
+
+def test_foreign_network_of_the_same_name_survives_unless_forced(mini_env):
+    from netra_stack import StackManager
+
+    api = engine.client().api
+    env = {**mini_env, "COMPOSE_PROJECT_NAME": "netra-test-netclash"}
+    foreign = api.create_network("netra-test-netclash_default")
+    try:
+        result = run_cli("up", "--profile", "mini", env=env)
+        assert result.returncode == ExitCode.ENGINE_ERROR, result.stderr
+        last = result.stderr.strip().splitlines()[-1]
+        assert "network netra-test-netclash_default exists and is not netra-stack's" in last and "--force" in last
+        assert api.inspect_network(foreign["Id"])["Id"] == foreign["Id"]
+
+        name, _ = StackManager("mini", environ=env, force=True).acquire_environment()
+        assert engine.network_by_name("netra-test-netclash_default")["Id"] != foreign["Id"]
+        StackManager("mini", environ=env).release_environment(name)
+    finally:
+        if engine.network_by_name("netra-test-netclash_default") and \
+                engine.network_by_name("netra-test-netclash_default")["Id"] == foreign["Id"]:
+            api.remove_network(foreign["Id"])
+
+
+def test_leftover_network_of_a_gone_environment_is_cleaned(mini_env):
+    from netra_stack import StackManager
+
+    name, _ = StackManager("mini", environ=mini_env).acquire_environment()
+    for container in engine.containers(name):  # the containers vanish, the network stays behind
+        engine.remove_container(container)
+    assert engine.networks(name)
+    result = run_cli("clean", "--json", env=mini_env)
+    assert result.returncode == 0, result.stderr
+    assert {"kind": "network", "name": f"{name}_default"} in json.loads(result.stdout)["removed"]
+    assert engine.networks(name) == []
