@@ -11,6 +11,7 @@ import pytest
 
 from netra_stack import engine
 from netra_stack import labels as L
+from netra_stack.compose import Compose
 
 from ..conftest import MINI_PROFILES, REPO
 
@@ -40,6 +41,7 @@ def remove_environment(name: str) -> None:
         engine.remove_network(n)
     for v in engine.volumes(name):
         engine.remove_volume(v)
+    Compose.forget(name)  # and its generated files in the state directory
 
 
 @pytest.fixture(scope="session")
