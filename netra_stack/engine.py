@@ -246,27 +246,23 @@ def network_by_name(name: str) -> dict[str, Any] | None:
     return None
 
 
-def remove_network(network: dict[str, Any], *, foreign: bool = False) -> bool:
-    """Remove one of our networks if it has no endpoints; True if removed. Refuses anything
+def _remove(kind: str, item: dict[str, Any], remove, key: str, foreign: bool) -> bool:
+    """Remove a network or volume of ours; True if gone, False if still in use. Refuses anything
     without our labels unless `foreign` (the user's explicit --force)."""
-    if not foreign and not L.is_ours(network.get("Labels")):
-        raise NetraError(f"refusing to remove network {network.get('Name')}: it is not netra-stack's")
+    if not foreign and not L.is_ours(item.get("Labels")):
+        raise NetraError(f"refusing to remove {kind} {item.get('Name')}: it is not netra-stack's")
     try:
-        client().api.remove_network(network["Id"])
-        return True
+        remove(item[key])
     except docker.errors.NotFound:
-        return True
-    except docker.errors.APIError:  # still has endpoints: in use
+        pass
+    except docker.errors.APIError:  # still has endpoints, or a container uses it
         return False
+    return True
+
+
+def remove_network(network: dict[str, Any], *, foreign: bool = False) -> bool:
+    return _remove("network", network, client().api.remove_network, "Id", foreign)
 
 
 def remove_volume(volume: dict[str, Any]) -> bool:
-    if not L.is_ours(volume.get("Labels")):
-        raise NetraError(f"refusing to remove volume {volume.get('Name')}: it is not netra-stack's")
-    try:
-        client().api.remove_volume(volume["Name"])
-        return True
-    except docker.errors.NotFound:
-        return True
-    except docker.errors.APIError:
-        return False
+    return _remove("volume", volume, client().api.remove_volume, "Name", False)

@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from functools import cached_property
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -453,9 +454,13 @@ class StackManager:
         # Services are checked side by side: a round takes as long as the slowest check, not their sum.
         with ThreadPoolExecutor(max_workers=max(1, len(plan.services))) as pool:
             results = list(pool.map(check, plan.services))
-        depends_on = {name: list((spec or {}).get("depends_on") or {})
-                      for name, spec in self.base_model().get("services", {}).items()}
-        return HealthReport(plan.name, plan.profile.name, results, depends_on)
+        return HealthReport(plan.name, plan.profile.name, results, self.dependencies)
+
+    @cached_property
+    def dependencies(self) -> dict[str, list[str]]:
+        """Service -> the services it depends on, from the compose model (once, not per probe)."""
+        return {name: list((spec or {}).get("depends_on") or {})
+                for name, spec in self.base_model().get("services", {}).items()}
 
     def _with_logs(self, report: HealthReport) -> HealthReport:
         from . import engine
