@@ -192,7 +192,8 @@ def up_cmd(profile, timeout, no_wait, keep_on_failure, no_cache, no_build, force
     if as_json:
         from .console import print_json
 
-        print_json({"environment": name, "profile": manager.profile.name, "ports": ports})
+        print_json({"environment": name, "profile": manager.profile.name, "ports": ports,
+                    "builds": [b.as_dict() for b in manager.builds]})
         return
     click.echo(f"{name} is up ({manager.profile.name}): " + ", ".join(f"{s}={p}" for s, p in sorted(ports.items())))
 

@@ -9,10 +9,13 @@ cleanly before cleanup begins.
 from __future__ import annotations
 
 import json
+import queue
 import re
 import signal
 import subprocess
 import tempfile
+import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -79,6 +82,8 @@ class Compose:
     def __init__(self, project: str, files: Iterable[Path] = (), env_file: Path | None = None) -> None:
         self.project = project
         files = list(files)
+        self._files, self._env_file = files, env_file
+        self._folder = env_file.parent if env_file else Path(_empty_dir())  # where generated files go
         self._docker = DockerClient(
             compose_files=files,
             compose_project_name=project,
@@ -112,42 +117,67 @@ class Compose:
     def forget(cls, project: str) -> None:
         """Drop the state files of an environment that is gone."""
         folder = state_dir() / project
-        for file in ("override.yml", "compose.env"):
+        for file in ("override.yml", "build.yml", "compose.env"):
             (folder / file).unlink(missing_ok=True)
         if folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
 
     def _run(self, args: list[str], on_line: LineCallback | None) -> str:
-        """Run `docker compose ARGS` (as python-on-whales builds it), streaming its output.
-
-        The child runs in its own session so that a Ctrl-C reaches netra-stack alone; on an
-        interruption the child is stopped and waited for before the exception goes on, so the
-        cleanup that follows never races a half-finished `up`.
-        """
-        command = [str(part) for part in self._docker.compose.docker_compose_cmd + args]
-        child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-        kept: list[str] = []
-        try:
-            for raw in child.stdout:
-                line = raw.decode("utf-8", "replace").rstrip()
-                kept.append(line)
-                if on_line and line:
-                    on_line(line)
-            code = child.wait()
-        except BaseException:
-            child.send_signal(signal.SIGINT)
-            try:
-                child.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
-            raise
-        finally:
-            child.stdout.close()
+        """Run `docker compose ARGS` (as python-on-whales builds it), streaming its output."""
+        code, output, _ = self._run_all({"": args}, on_line)[""]
         if code != 0:
             check_compose()  # a missing or old Compose is the likelier cause: say so if it is
-            raise _Failed("\n".join(kept))
-        return "\n".join(kept)
+            raise _Failed(output)
+        return output
+
+    def _run_all(self, jobs: Mapping[str, list[str]], on_line: LineCallback | None) -> dict[str, tuple[int, str, float]]:
+        """Run several `docker compose` commands side by side: key -> (exit code, output, seconds).
+
+        Each child runs in its own session so that a Ctrl-C reaches netra-stack alone; on an
+        interruption every child is stopped and waited for before the exception goes on, so the
+        cleanup that follows never races a half-finished build or `up`. Output lines reach
+        `on_line` from this thread only."""
+        base = [str(part) for part in self._docker.compose.docker_compose_cmd]
+        lines: queue.SimpleQueue = queue.SimpleQueue()
+        started = time.monotonic()
+        children = {key: subprocess.Popen(base + [str(a) for a in args], stdout=subprocess.PIPE,
+                                          stderr=subprocess.STDOUT, start_new_session=True)
+                    for key, args in jobs.items()}
+
+        def read(key: str, child: subprocess.Popen) -> None:
+            for raw in child.stdout:
+                lines.put((key, raw.decode("utf-8", "replace").rstrip()))
+            lines.put((key, None))
+
+        for key, child in children.items():
+            threading.Thread(target=read, args=(key, child), daemon=True).start()
+        kept: dict[str, list[str]] = {key: [] for key in jobs}
+        results: dict[str, tuple[int, str, float]] = {}
+        try:
+            while len(results) < len(children):
+                key, line = lines.get()
+                if line is None:  # that child's output is closed: it has ended
+                    code = children[key].wait()
+                    results[key] = (code, "\n".join(kept[key]), time.monotonic() - started)
+                    continue
+                kept[key].append(line)
+                if on_line and line:
+                    on_line(line)
+        except BaseException:
+            for child in children.values():
+                if child.poll() is None:
+                    child.send_signal(signal.SIGINT)
+            for child in children.values():
+                try:
+                    child.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+                    child.wait()
+            raise
+        finally:
+            for child in children.values():
+                child.stdout.close()
+        return results
 
     def config(self) -> dict[str, Any]:
         return json.loads(self._config("--format", "json"))
@@ -165,16 +195,32 @@ class Compose:
             raise ProfileError(f"compose files of project {self.project} are invalid: {text.splitlines()[-1] if text else exc}",
                                hint="run `docker compose config` on them to see the whole message") from None
 
-    def build(self, services: list[str], *, no_cache: bool, on_line: LineCallback | None = None) -> None:
+    def build(self, services: list[str], *, no_cache: Iterable[str] = (),
+              labels: Mapping[str, Mapping[str, str]] | None = None,
+              on_line: LineCallback | None = None) -> dict[str, float]:
+        """Build services side by side, one `docker compose build` each (those in `no_cache`
+        without the layer cache), adding `labels` to their images; returns how long each took.
+        Fails naming every service that failed."""
         if not services:
-            return
-        try:
-            self._run(["build", *(["--no-cache"] if no_cache else []), *services], on_line)
-        except _Failed as exc:
-            text = exc.output
-            raise EngineError(f"building {', '.join(services)} failed: {text.splitlines()[-1] if text else exc}",
-                              hint="see the build output above; `netra-stack rebuild --services ...` retries",
-                              stderr=text) from None
+            return {}
+        compose = self
+        if labels:  # compose's build has no --label: an override file adds them
+            extra = self._folder / "build.yml"
+            extra.write_text(render_override({"services": {s: {"build": {"labels": dict(v)}}
+                                                          for s, v in labels.items()}}))
+            compose = Compose(self.project, [*self._files, extra], env_file=self._env_file)
+        uncached = set(no_cache)
+        results = compose._run_all({s: ["build", *(["--no-cache"] if s in uncached else []), s] for s in services},
+                                   on_line)
+        failed = {s: out for s, (code, out, _) in results.items() if code != 0}
+        if failed:
+            check_compose()
+            text = "\n".join(failed.values())
+            last = text.splitlines()[-1] if text else "no output"
+            raise EngineError(f"building {', '.join(failed)} failed: {last}",
+                              hint="see the build output (`-v`); `netra-stack rebuild --services ...` retries",
+                              stderr=text)
+        return {s: seconds for s, (_, _, seconds) in results.items()}
 
     def up(self, on_line: LineCallback | None = None) -> None:
         """Create and start every service, detached, without building (builds are decided first)."""

@@ -266,3 +266,41 @@ def remove_network(network: dict[str, Any], *, foreign: bool = False) -> bool:
 
 def remove_volume(volume: dict[str, Any]) -> bool:
     return _remove("volume", volume, client().api.remove_volume, "Name", False)
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    id: str
+    tags: tuple[str, ...]
+    labels: dict[str, str]
+
+
+def image(reference: str) -> ImageInfo | None:
+    """A local image by reference or id, or None when the engine has no such image."""
+    try:
+        found = client().api.inspect_image(reference)
+    except docker.errors.NotFound:
+        return None
+    except docker.errors.APIError as exc:  # e.g. an invalid reference: no such image either
+        if exc.status_code and exc.status_code < 500:
+            return None
+        raise
+    return ImageInfo(found["Id"], tuple(found.get("RepoTags") or ()), dict((found.get("Config") or {}).get("Labels") or {}))
+
+
+def image_id(reference: str) -> str | None:
+    found = image(reference)
+    return found.id if found else None
+
+
+def remove_superseded_image(image_id: str) -> bool:
+    """Remove an image that a new build has replaced: only one netra-stack built, only once it
+    has no tag left, and only if no container uses it (the engine refuses then). True if removed."""
+    found = image(image_id)
+    if found is None or found.tags or not L.is_ours(found.labels):
+        return False
+    try:
+        client().api.remove_image(found.id, force=False, noprune=False)
+        return True
+    except docker.errors.APIError:  # in use by a container, or already gone
+        return False

@@ -1,6 +1,7 @@
 """Label keys netra-stack puts on everything it creates, and the ownership test.
 
-Ownership is decided by label, never by name: a resource is ours only if it carries MANAGED.
+Ownership is decided by label, never by name: a resource (container, network, volume, or an
+image netra-stack built) is ours only if it carries MANAGED.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ ENV_TYPE = f"{PREFIX}.env-type"  # test / dev / prod
 ONE_SHOT = f"{PREFIX}.one-shot"  # a service meant to run to completion (e.g. migrations)
 OWNER = f"{PREFIX}.owner"  # who made it: user@host
 LEASE = f"{PREFIX}.lease"  # the holding process (pid:start time), for environments a process holds
+FINGERPRINT = f"{PREFIX}.build-fingerprint"  # on images netra-stack built: what they were built from
 
 COMPOSE_PROJECT = "com.docker.compose.project"
 COMPOSE_SERVICE = "com.docker.compose.service"

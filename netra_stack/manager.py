@@ -27,9 +27,9 @@ from typing import Any
 from . import labels as L
 from .errors import EngineError, NetraError, NotFoundError, NotHealthyError, PluginError, ProfileError
 from .health import HealthReport, HealthState, ServiceHealth, judge, wait_until_healthy
-from .plan import Plan, compose_env, environment_name, port_requests, resolve_plan
+from .plan import Plan, build_waves, compose_env, environment_name, port_requests, resolve_plan
 from .plugins import Plugins
-from .policy import BuildDecision, ConflictResolution, EngineFailure, PortBinding
+from .policy import BuildDecision, BuildOutcome, ConflictResolution, EngineFailure, PortBinding
 from .profiles import Profile, default_profile_name, load_profile, profile_dirs
 from .redact import Redactor
 
@@ -130,9 +130,8 @@ class StackManager:
         self.environ = dict(os.environ if environ is None else environ)
         self.profile: Profile = load_profile(profile or default_profile_name(self.environ, use_alpine),
                                              profile_dirs(self.environ))
-        if no_cache_app_code is not None:  # the seed's option: True -> --no-cache builds
-            self.profile = self.profile.model_copy(
-                update={"build_cache": "no-cache" if no_cache_app_code else "layer-cache"})
+        if no_cache_app_code is not None:  # the seed's option: True -> --no-cache builds, for every service
+            self.profile = self.profile.with_build_cache("no-cache" if no_cache_app_code else "layer-cache")
         self.plugins = Plugins(self.profile)
         files = self.plugins.decide("netra_compose_files", list, profile=self.profile, environ=self.environ)
         if files is not None and files != self.profile.compose_files:
@@ -142,6 +141,7 @@ class StackManager:
         self.keep = keep  # as a context manager: hold no lease and release nothing (debugging)
         self.env_name: str | None = None  # the environment this manager acquired or works on
         self._model: dict[str, Any] | None = None
+        self.builds: list[BuildOutcome] = []  # what the last up or rebuild built, and why
 
     # --- policies -------------------------------------------------------------------------------
 
@@ -293,27 +293,45 @@ class StackManager:
                     compose = Compose.for_plan(plan)
         return plan
 
-    def _build(self, plan: Plan, compose, services: list[str] | None = None, no_cache: bool | None = None) -> None:
-        """Ask the build-cache policy about each buildable service, then build in (at most) two calls."""
-        groups: dict[bool, list[str]] = {True: [], False: []}
+    def _build(self, plan: Plan, compose, services: list[str] | None = None, *, forced: bool = False,
+               no_cache: bool = False) -> list[BuildOutcome]:
+        """Ask the build-cache policy about each service that builds, build what it says (side
+        by side, in dependency order) and report, per service, whether it was built, why, and
+        how long it took. `forced` builds every one (`rebuild`); `no_cache` without the cache."""
+        from . import engine
+
+        decisions: dict[str, BuildDecision] = {}
         for service, spec in self.base_model().get("services", {}).items():
             if "build" not in (spec or {}) or (services and service not in services):
                 continue
             decision = self.plugins.decide("netra_build_decision", BuildDecision, service=service,
                                            build=spec["build"], plan=plan)
-            if decision is None:
-                continue
-            if no_cache is not None:  # `rebuild [--no-cache]` forces it
-                decision = replace(decision, build=True, no_cache=no_cache, reason="rebuild requested")
-            self.reporter.event(f"{service}: {'build' if decision.build else 'no build'} ({decision.reason})")
-            if decision.build:
-                groups[decision.no_cache].append(service)
-        for uncached, names in groups.items():
-            if names:
-                started = time.monotonic()
-                compose.build(names, no_cache=uncached, on_line=self.reporter.compose_line)
-                self.reporter.event(f"built {', '.join(names)} in {time.monotonic() - started:.1f}s"
-                                    + (" (no cache)" if uncached else ""))
+            if decision is not None and forced:
+                decision = replace(decision, build=True, no_cache=no_cache or decision.no_cache,
+                                   reason="forced: rebuild" + (" --no-cache" if no_cache else ""))
+            if decision is not None:
+                decisions[service] = decision
+        outcomes = [BuildOutcome(s, False, d.reason) for s, d in decisions.items() if not d.build]
+        for outcome in outcomes:
+            self.reporter.event(f"{outcome.service}: not built ({outcome.reason})")
+        wanted = [s for s, d in decisions.items() if d.build]
+        previous = {s: engine.image_id(plan.images[s]) for s in wanted if s in plan.images}
+        for wave in build_waves(wanted, self.dependencies):
+            uncached = [s for s in wave if decisions[s].no_cache]
+            self.reporter.event(f"building {', '.join(wave)}" + (f" ({', '.join(uncached)} without the layer cache)"
+                                                                  if uncached else ""))
+            took = compose.build(wave, no_cache=uncached, labels={s: {L.MANAGED: "true", **decisions[s].labels}
+                                                                  for s in wave},
+                                 on_line=self.reporter.compose_line)
+            for service in wave:
+                decision = decisions[service]
+                outcomes.append(BuildOutcome(service, True, decision.reason, round(took[service], 2), decision.no_cache))
+                self.reporter.event(f"{service}: built in {took[service]:.1f}s ({decision.reason})")
+        for service, old in previous.items():  # a rebuilt image leaves its predecessor untagged: drop it
+            if old and engine.image_id(plan.images[service]) != old and engine.remove_superseded_image(old):
+                self.reporter.event(f"{service}: removed the image it replaced, {old.removeprefix('sha256:')[:12]}")
+        self.builds = outcomes
+        return outcomes
 
     def _teardown(self, name: str) -> None:
         from .cleanup import release
@@ -356,7 +374,7 @@ class StackManager:
         plan = self.plan(name, bound=self._bound(name)) if name else self.plan()
         compose = Compose.for_plan(plan)
         try:
-            self._build(plan, compose, services, no_cache=True if no_cache else None)
+            self._build(plan, compose, services, forced=True, no_cache=bool(no_cache))
             if name:
                 self._up(plan, compose)
                 self.wait_for_services(env_name=name)

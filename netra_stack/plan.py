@@ -64,6 +64,7 @@ class Plan:
     fixed_ports: frozenset[str] = frozenset()  # keys of ports the profile or environment fixed
     force: bool = False  # remove foreign containers in the way (`up --force`)
     override: dict[str, Any] = field(default_factory=dict)
+    images: dict[str, str] = field(default_factory=dict)  # service with a build section -> the image it builds
 
     def service_settings(self, service: str):
         """The profile's [services.NAME] settings, or None."""
@@ -184,8 +185,13 @@ def resolve_plan(
     if lease:  # held by a process: its watchdog removes the environment when that process dies
         own[L.LEASE] = lease
     services: dict[str, Any] = {}
+    images: dict[str, str] = {}
     for service, spec in model.get("services", {}).items():
         services[service] = _service_override(profile, service, spec or {}, own, requests, host_ports)
+        if (spec or {}).get("build") is not None:
+            images[service] = (spec or {}).get("image") or built_image_name(profile, service)
+            if not (spec or {}).get("image"):
+                services[service]["image"] = images[service]
     override: dict[str, Any] = {"services": services}
     networks = {n: {"labels": own} for n, v in (model.get("networks") or {}).items() if not (v or {}).get("external")}
     volumes = {n: {"labels": own} for n, v in (model.get("volumes") or {}).items() if not (v or {}).get("external")}
@@ -204,7 +210,40 @@ def resolve_plan(
         ports={r.key: host_ports[r.key] for r in requests},
         fixed_ports=frozenset(r.key for r in requests if r.strategy == "fixed"),
         override=override,
+        images=images,
     )
+
+
+def build_waves(services: list[str], depends_on: Mapping[str, list[str]]) -> list[list[str]]:
+    """Order builds as compose does, by depends_on: each wave builds side by side, after every
+    service it depends on (directly or through services that are not built) has been built."""
+
+    def upstream(service: str) -> set[str]:
+        seen: set[str] = set()
+        stack = list(depends_on.get(service, ()))
+        while stack:
+            name = stack.pop()
+            if name not in seen:
+                seen.add(name)
+                stack.extend(depends_on.get(name, ()))
+        return seen
+
+    needs = {s: upstream(s) & set(services) for s in services}
+    waves: list[list[str]] = []
+    left = list(services)
+    while left:
+        wave = [s for s in left if not needs[s] & set(left)] or left  # a cycle: build the rest together
+        waves.append(wave)
+        left = [s for s in left if s not in wave]
+    return waves
+
+
+def built_image_name(profile: Profile, service: str) -> str:
+    """The image a service without `image:` builds: `{project directory}-{service}`, as plain
+    `docker compose` in that directory names it; not per environment, so the build cache and
+    the fingerprint serve every environment of the project."""
+    project = re.sub(r"[^a-z0-9_-]", "", profile.root.name.lower()).lstrip("_-") or "netra"
+    return f"{project}-{service}"
 
 
 def _service_override(profile, service, spec, own, requests, host_ports) -> dict[str, Any]:

@@ -6,17 +6,35 @@ Plain dataclasses, no Docker: plugins construct and return them.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
 
 @dataclass(frozen=True)
 class BuildDecision:
-    """Whether to build a service before it starts, and how."""
+    """Whether to build a service before it starts, and how; `labels` go on the built image
+    (the built-in policy records the build's fingerprint there)."""
 
     build: bool
     no_cache: bool = False
     reason: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BuildOutcome:
+    """What became of one service's build on `up` or `rebuild`: built or not, why, in how long."""
+
+    service: str
+    built: bool
+    reason: str
+    seconds: float = 0.0
+    no_cache: bool = False
+
+    def as_dict(self) -> dict:
+        return {"service": self.service, "built": self.built, "reason": self.reason, "seconds": self.seconds,
+                "no_cache": self.no_cache}
 
 
 @dataclass(frozen=True)

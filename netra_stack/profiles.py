@@ -43,6 +43,7 @@ MemorySize = Annotated[int, BeforeValidator(parse_size)]
 Port = Annotated[int, Field(ge=1, le=65535)]
 PortStrategy = Literal["range", "fixed", "ephemeral"]
 EnvType = Literal["test", "dev", "prod"]
+BuildCache = Literal["content-hash", "no-cache", "layer-cache"]
 
 
 class _Strict(BaseModel):
@@ -79,6 +80,7 @@ class ServiceSettings(_Strict):
     )
     environment: dict[str, str] = Field(default_factory=dict, description="Environment variables of the container.")
     one_shot: bool = Field(False, description="Runs to completion (e.g. migrations): exit 0 counts as done.")
+    build_cache: BuildCache | None = Field(None, description="This service's build-cache policy (default: the profile's).")
 
 
 class PortsPolicy(_Strict):
@@ -116,8 +118,9 @@ class Profile(_Strict):
         default_factory=dict, description="Variables for compose's interpolation (DOCKER_TAG, BUILD_TARGET, ...)."
     )
     ports: PortsPolicy = Field(default_factory=PortsPolicy)
-    build_cache: Literal["no-cache", "layer-cache"] = Field(
-        "no-cache", description="no-cache rebuilds every layer (never stale); layer-cache uses Docker's cache."
+    build_cache: BuildCache = Field(
+        "content-hash", description="content-hash builds only when the build's inputs changed (then with Docker's "
+        "layer cache); no-cache rebuilds every layer, every time; layer-cache always builds, with Docker's cache.",
     )
     wait_timeout: float = Field(120.0, gt=0, description="Seconds to wait for health before failing.")
     plugins: list[str] = Field(default_factory=list, description="Plugin modules or files to load.")
@@ -133,6 +136,16 @@ class Profile(_Strict):
     @property
     def env_type(self) -> str:
         return self.environment or "test"
+
+    def build_cache_of(self, service: str) -> str:
+        """The build-cache policy of one service: its own setting, else the profile's."""
+        settings = self.services.get(service)
+        return settings.build_cache if settings and settings.build_cache else self.build_cache
+
+    def with_build_cache(self, policy: str) -> Profile:
+        """This profile with one policy for every service (the seed's no_cache_app_code, `up --no-cache`)."""
+        services = {name: s.model_copy(update={"build_cache": None}) for name, s in self.services.items()}
+        return self.model_copy(update={"build_cache": policy, "services": services})
 
 
 # --- locating profiles -------------------------------------------------------------------

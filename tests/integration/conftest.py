@@ -4,9 +4,12 @@ environment appeared during a test is removed afterwards by its labels, pass or 
 from __future__ import annotations
 
 import os
+import secrets
+import shutil
 import subprocess
 import sys
 
+import docker.errors
 import pytest
 
 from netra_stack import engine
@@ -52,14 +55,17 @@ def docker_ready():
         pytest.fail(f"images {missing} are missing: run scripts/bootstrap first (README: Quickstart)")
 
 
+def _remove_new_environments(before: set[str]) -> None:
+    for name in _our_environments() - before:
+        remove_environment(name)
+    assert not (_our_environments() - before), "could not remove test environments"
+
+
 @pytest.fixture(autouse=True)
 def leave_no_trace(request, docker_ready):
     before = _our_environments()
     yield
-    leaked = _our_environments() - before
-    for name in leaked:
-        remove_environment(name)
-    assert not (_our_environments() - before), "could not remove test environments"
+    _remove_new_environments(before)
 
 
 @pytest.fixture
@@ -68,6 +74,35 @@ def mini_env(monkeypatch):
     monkeypatch.setenv("NETRA_STACK_PROFILE_PATH", str(MINI_PROFILES))
     monkeypatch.delenv("COMPOSE_PROJECT_NAME", raising=False)
     return dict(os.environ)
+
+
+@pytest.fixture
+def built_images():
+    """Removes, after the test, every image that appeared during it and that netra-stack built
+    (it carries netra-stack's label): the test's own builds, never anyone else's images."""
+    before = {i.id for i in engine.client().images.list(all=True)}
+    environments = _our_environments()
+    yield
+    _remove_new_environments(environments)  # first: their containers hold the images
+    for image in engine.client().images.list(all=True, filters={"label": f"{L.MANAGED}=true"}):
+        if image.id not in before:
+            try:
+                engine.client().images.remove(image.id, force=True)
+            except docker.errors.NotFound:
+                pass
+
+
+@pytest.fixture
+def mini_build(tmp_path, monkeypatch, built_images):
+    """A copy of the mini fixture (its build context may be changed) whose built image has a tag
+    of its own (DOCKER_TAG); returns (environment variables, the copy's root)."""
+    root = tmp_path / "mini"
+    shutil.copytree(MINI_PROFILES.parent, root)
+    monkeypatch.setenv("NETRA_STACK_PROFILE_PATH", str(root / "profiles"))
+    monkeypatch.setenv("DOCKER_TAG", f"t{secrets.token_hex(4)}")
+    for var in ("COMPOSE_PROJECT_NAME", "USE_PRODUCTION_IMAGES", "MINI_GREETING"):
+        monkeypatch.delenv(var, raising=False)
+    return dict(os.environ), root
 
 
 def run_cli(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:

@@ -68,7 +68,7 @@ def free_port() -> int:
 def test_alpine_test_profile(example_env, monkeypatch):
     pinned = free_port()
     monkeypatch.setenv("ALPINE_TEST_FRONTEND_PORT", str(pinned))
-    manager = StackManager("alpine-test", no_cache_app_code=False)
+    manager = StackManager("alpine-test")
     name, ports = manager.acquire_environment()
     assert name.startswith("alpine-test-")
     assert ports["frontend"] == pinned  # the seed's ALPINE_TEST_*_PORT wins over the range
@@ -112,7 +112,7 @@ def test_alpine_test_profile(example_env, monkeypatch):
 
 
 def test_test_profile_through_the_cli(example_env):
-    up = run_cli("up", "--profile", "test", "--cache", "--json", env=example_env, timeout=600)
+    up = run_cli("up", "--profile", "test", "--json", env=example_env, timeout=600)
     assert up.returncode == 0, up.stderr
     result = json.loads(up.stdout)
     name, ports = result["environment"], result["ports"]
@@ -128,7 +128,7 @@ def test_test_profile_through_the_cli(example_env):
     before = {c.service: c.id for c in engine.containers(name)}
     rebuild = run_cli("rebuild", "--profile", "test", "--name", name, "--services", "backend", env=example_env)
     assert rebuild.returncode == 0, rebuild.stderr
-    assert "backend: build (build_cache = no-cache" in rebuild.stderr
+    assert "backend: built in" in rebuild.stderr and "(forced: rebuild)" in rebuild.stderr
     after = {c.service: c.id for c in engine.containers(name)}
     assert after["backend"] != before["backend"] and after["postgres"] == before["postgres"]
     check_reachable(ports)  # recreated on the host ports it had

@@ -15,8 +15,8 @@ from .conftest import run_cli
 
 
 def built_layer(name: str) -> str:
-    """The layer the Dockerfile's RUN makes (it holds the build time): same layer, not built again.
-    (The image id itself changes on every compose build: compose labels images with the project.)"""
+    """The layer the Dockerfile's last RUN makes (it holds the build time): the same layer when
+    it came from the layer cache."""
     return engine.client().api.inspect_image(name)["RootFS"]["Layers"][-1]
 
 
@@ -92,26 +92,29 @@ def test_entry_point_conflict_plugin_retries_a_port_clash(mini_env):
 
 # --- build cache ----------------------------------------------------------------------------------
 
-def test_cache_plugins_change_what_is_built(mini_env):
+def test_cache_plugins_change_what_is_built(mini_build):
+    mini_env, _ = mini_build
+    image = f"netra-test/mini-built:{mini_env['DOCKER_TAG']}"
     manager = StackManager("mini-build", environ=mini_env, no_cache_app_code=False)  # layer cache
     name, _ = manager.acquire_environment()
     manager.release_environment(name)
-    cached = built_layer("netra-test/mini-built:latest")
+    cached = built_layer(image)
 
     name, _ = StackManager("mini-build", environ=mini_env, no_cache_app_code=False).acquire_environment()
     StackManager("mini-build", environ=mini_env).release_environment(name)
-    assert built_layer("netra-test/mini-built:latest") == cached  # built-in layer cache: same image
+    assert built_layer(image) == cached  # built-in layer cache: same image
 
     result = run_cli("up", "--profile", "mini-cache-plugin", "--json", env=mini_env)  # file plugin: no build
     assert result.returncode == 0, result.stderr
-    assert "built: no build (never_build plugin keeps the image of built)" in result.stderr
-    assert built_layer("netra-test/mini-built:latest") == cached
+    assert "built: not built (never_build plugin keeps the image of built)" in result.stderr
+    assert built_layer(image) == cached
     run_cli("down", "--profile", "mini-cache-plugin", "--name", json.loads(result.stdout)["environment"], env=mini_env)
 
     result = run_cli("up", "--profile", "mini-ep-cache", "--json", env=mini_env)  # entry point: fresh build
     assert result.returncode == 0, result.stderr
-    assert "netra_test_plugin wants a fresh build" in result.stderr and "(no cache)" in result.stderr
-    assert built_layer("netra-test/mini-built:latest") != cached
+    assert "(netra_test_plugin wants a fresh build)" in result.stderr
+    assert "built without the layer cache" in result.stderr
+    assert built_layer(image) != cached
     run_cli("down", "--profile", "mini-ep-cache", "--name", json.loads(result.stdout)["environment"], env=mini_env)
 
 
@@ -121,7 +124,8 @@ def events(path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
-def test_planning_and_lifecycle_hooks(mini_env, tmp_path, monkeypatch):
+def test_planning_and_lifecycle_hooks(mini_build, tmp_path, monkeypatch):
+    mini_env, _ = mini_build  # the recorder adds the built service
     record = tmp_path / "record.jsonl"
     monkeypatch.setenv("NETRA_TEST_RECORD", str(record))  # read by the plugin from its process
     env = {**mini_env, "NETRA_TEST_RECORD": str(record)}
@@ -134,7 +138,8 @@ def test_planning_and_lifecycle_hooks(mini_env, tmp_path, monkeypatch):
     assert events(record)[1]["ports"]["web"] > 0
 
 
-def test_on_failure_diagnostics(mini_env, tmp_path):
+def test_on_failure_diagnostics(mini_build, tmp_path):
+    mini_env, _ = mini_build
     record = tmp_path / "record.jsonl"
     env = {**mini_env, "NETRA_TEST_RECORD": str(record)}
     result = run_cli("up", "--profile", "mini-recorder-failing", "--cache", env=env)
