@@ -4,7 +4,8 @@ resolved configuration (what `netra-stack config` prints), alternating runs, med
     .venv/bin/python bench/up_vs_compose.py --profile alpine-test [--runs 5]
 
 Images are built once before timing, and neither side builds while timed (netra-stack with
---no-build; `--build-step` times netra-stack with its layer-cache build step instead).
+--no-build; `--build-step` times netra-stack with its build step instead: under the default
+content-hash policy, fingerprinting the five builds and finding them current).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from _timing import alternate, report, timed
 parser = argparse.ArgumentParser()
 parser.add_argument("--profile", default="alpine-test")
 parser.add_argument("--runs", type=int, default=5)
-parser.add_argument("--build-step", action="store_true", help="let netra-stack run its (cached) build step")
+parser.add_argument("--build-step", action="store_true", help="let netra-stack run its build step (the profile's policy)")
 args = parser.parse_args()
 
 cli = [sys.executable, "-m", "netra_stack"]
@@ -39,7 +40,7 @@ subprocess.run(["docker", "compose", "-p", "netra-bench-build", "-f", str(resolv
 
 def netra_up() -> float:
     started = time.perf_counter()
-    build = ["--cache"] if args.build_step else ["--no-build"]
+    build = [] if args.build_step else ["--no-build"]
     result = subprocess.run([*cli, "up", "--profile", args.profile, *build, "--json"], env=env, capture_output=True,
                             text=True)
     elapsed = time.perf_counter() - started
@@ -59,7 +60,7 @@ def compose_up() -> float:
         subprocess.run([*base, "down", "-v", "-t", "5"], capture_output=True)
 
 
-label = f"netra-stack up --profile {args.profile} {'--cache' if args.build_step else '--no-build'}"
+label = f"netra-stack up --profile {args.profile}{'' if args.build_step else ' --no-build'}"
 samples = alternate(args.runs, {label: netra_up,
                                 "docker compose up -d --wait": compose_up})
 print(f"profile {args.profile}, {args.runs} alternating runs each, time to healthy\n")
