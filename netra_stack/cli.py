@@ -268,10 +268,10 @@ def ports_cmd(profile, env_name, as_env, as_json) -> None:
         print_json([b.as_dict() for b in bindings])
         return
     if as_env:
-        from .manager import primary_ports
+        from .manager import port_variables, primary_ports
 
-        for service, port in sorted(primary_ports(bindings).items()):
-            click.echo(f"NETRA_{service.upper().replace('-', '_')}_PORT={port}")
+        for key, value in port_variables(primary_ports(bindings)).items():
+            click.echo(f"{key}={value}")
         return
     for b in bindings:
         host = f"[{b.host_ip}]" if ":" in b.host_ip else b.host_ip
@@ -327,6 +327,49 @@ def clean_cmd(older_than, remove_all, dry_run, as_json) -> None:
         click.echo(f"{verb} {item['kind']} {item['name']}")
     if not removed:
         click.echo("nothing to clean")
+
+
+class _TestCommand(click.Command):
+    """`--categories unit integration`: every word after --categories, up to the next option or
+    `--`, is a category (click alone would take only the first)."""
+
+    def parse_args(self, ctx, args):
+        rewritten, rest = [], list(args)
+        while rest:
+            arg = rest.pop(0)
+            rewritten.append(arg)
+            if arg == "--":
+                rewritten += rest
+                break
+            if arg == "--categories" and rest:
+                rewritten.append(rest.pop(0))
+                while rest and not rest[0].startswith("-"):
+                    rewritten += ["--categories", rest.pop(0)]
+        return super().parse_args(ctx, rewritten)
+
+
+@main.command("test", cls=_TestCommand, context_settings={"ignore_unknown_options": True})
+@profile_option
+@click.option("--categories", multiple=True, metavar="NAME...",
+              help="Test categories: the tests under tests/NAME or marked NAME.")
+@click.option("--parallel", type=click.IntRange(min=1), default=1, help="pytest-xdist workers (sharing the environment).")
+@click.option("--timeout", type=float, help="Seconds to wait for health (default: the profile's wait_timeout).")
+@click.option("--keep", is_flag=True, help="Leave the environment up afterwards.")
+@click.option("-v", "--verbose", is_flag=True, help="Show compose's output.")
+@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
+@handled
+def test_cmd(profile, categories, parallel, timeout, keep, verbose, pytest_args) -> None:
+    """Bring an environment up, run pytest against it (ports in NETRA_<SERVICE>_PORT, the
+    environment in NETRA_STACK_ENV), release it, and exit with pytest's status. Arguments after
+    `--` go to pytest."""
+    from . import testrun
+
+    testrun.check_runner(parallel)
+    argv = testrun.pytest_argv(categories, parallel, pytest_args)
+    manager = _manager(profile, verbose=verbose)
+    code = testrun.run(manager, argv, keep=keep, timeout=timeout)
+    manager.reporter.close()
+    sys.exit(code)
 
 
 @main.command("rebuild")

@@ -86,6 +86,11 @@ def primary_ports(bindings: Iterable[PortBinding]) -> dict[str, int]:
     return {service: b.host_port for service, b in chosen.items()}
 
 
+def port_variables(ports: Mapping[str, int]) -> dict[str, str]:
+    """NETRA_<SERVICE>_PORT for each service's host port (`ports --env`, `netra-stack test`)."""
+    return {f"NETRA_{s.upper().replace('-', '_')}_PORT": str(p) for s, p in sorted(ports.items())}
+
+
 @contextmanager
 def _uninterruptible():
     """Hold SIGINT and SIGTERM off for a moment (main thread only; elsewhere signals never arrive)."""
