@@ -171,6 +171,7 @@ class RealServices:
                 manager.wait_for_services(self.config.getoption("netra_timeout"), env_name=name)
                 manager.env_name = name
             else:
+                self._say(f"starting an environment of profile {manager.profile.name}")
                 keep = self.config.getoption("netra_keep")
                 # held by this process (its watchdog reaps it should pytest be killed), unless kept
                 name, _ = manager.acquire_environment(timeout=self.config.getoption("netra_timeout"), hold=not keep)

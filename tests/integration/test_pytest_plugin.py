@@ -40,7 +40,7 @@ def recorded(env: dict) -> list[tuple[str, str]]:
 def test_without_real_services_the_tests_are_skipped_with_a_reason(sample_env):
     result = pytest_in_sample("-rs", env=sample_env)
     assert result.returncode == 0, result.stdout
-    assert "13 skipped" in result.stdout
+    assert "14 skipped" in result.stdout
     assert "needs real services (backend, postgres, redis): run pytest with --real-services" in result.stdout
     assert recorded(sample_env) == [] and "netra-stack:" not in result.stdout  # nothing started
 
@@ -114,3 +114,32 @@ def test_netra_stack_test_runs_pytest_against_an_environment_and_exits_with_its_
                              env={**sample_env, "SAMPLE_FAIL": "1"}, capture_output=True, text=True, timeout=600)
     assert failing.returncode == 1, failing.stdout + failing.stderr  # pytest's status
     assert _our_environments() - before == set()
+
+
+def test_keep_then_reuse_the_same_environment(sample_env):
+    before = _our_environments()
+    kept = pytest_in_sample("--real-services", "--netra-profile", "alpine-test", "--netra-keep", "-k", "redis",
+                            env=sample_env)
+    assert kept.returncode == 0, kept.stdout
+    ((_, name),) = recorded(sample_env)
+    assert f"kept environment {name}" in kept.stdout and name in _our_environments()
+    try:
+        reused = pytest_in_sample("--real-services", "--netra-profile", "alpine-test", "--netra-reuse", "-k", "redis",
+                                  env=sample_env)
+        assert reused.returncode == 0, reused.stdout
+        assert f"using environment {name}" in reused.stdout
+        assert recorded(sample_env)[1] == ("master", name) and name in _our_environments()  # still up
+    finally:
+        subprocess.run([sys.executable, "-m", "netra_stack", "down", "--name", name], env=sample_env,
+                       capture_output=True, timeout=120)
+    assert _our_environments() - before == set()
+
+
+def test_a_bad_profile_fails_the_tests_that_need_services_with_one_line(sample_env):
+    before = _our_environments()
+    result = pytest_in_sample("--real-services", "--netra-profile", "no-such-profile", "-k", "redis or postgres",
+                              env=sample_env)
+    assert result.returncode == 1
+    assert "2 errors" in result.stdout
+    assert "netra-stack: unknown profile 'no-such-profile'" in result.stdout
+    assert "Traceback" not in result.stdout and _our_environments() == before
