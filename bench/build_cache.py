@@ -119,8 +119,11 @@ if args.only in (None, "changed"):
           "(--no-wait and plain `up -d`: until started; the others: until healthy)\n")
     print(report(samples, "docker compose up -d --build"))
 
-# The images this benchmark built (its own tags) go; the layer cache stays.
+# The images this benchmark built (its own tags, and what compose's rebuilds left untagged in its
+# own projects) go; the layer cache stays.
 for tag in tags.values():
     for service in ("postgres", "redis", "backend", "auth", "frontend"):
         subprocess.run(["docker", "rmi", f"netra-example/{service}:{tag}"], capture_output=True)
+    subprocess.run(["docker", "image", "prune", "-f", "--filter", f"label=com.docker.compose.project=netra-bench-{tag}"],
+                   capture_output=True)
 shutil.rmtree(work, ignore_errors=True)

@@ -36,6 +36,12 @@ class NetraError(Exception):
         return f"{self.message} (hint: {self.hint})" if self.hint else self.message
 
 
+class UsageError(NetraError):
+    """What was asked cannot be done as asked (e.g. a rebuild of production images)."""
+
+    exit_code = ExitCode.USAGE
+
+
 class ProfileError(NetraError):
     exit_code = ExitCode.PROFILE_INVALID
 

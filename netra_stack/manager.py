@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from . import labels as L
-from .errors import EngineError, NetraError, NotFoundError, NotHealthyError, PluginError, ProfileError
+from .errors import EngineError, NetraError, NotFoundError, NotHealthyError, PluginError, ProfileError, UsageError
 from .health import HealthReport, HealthState, ServiceHealth, judge, wait_until_healthy
 from .plan import Plan, build_waves, compose_env, environment_name, port_requests, resolve_plan
 from .plugins import Plugins
@@ -147,6 +147,7 @@ class StackManager:
         self.env_name: str | None = None  # the environment this manager acquired or works on
         self._model: dict[str, Any] | None = None
         self.builds: list[BuildOutcome] = []  # what the last up or rebuild built, and why
+        self._replaced: dict[str, str] = {}  # service -> the image id its last build replaced, until removed
 
     # --- policies -------------------------------------------------------------------------------
 
@@ -332,11 +333,20 @@ class StackManager:
                 decision = decisions[service]
                 outcomes.append(BuildOutcome(service, True, decision.reason, round(took[service], 2), decision.no_cache))
                 self.reporter.event(f"{service}: built in {took[service]:.1f}s ({decision.reason})")
-        for service, old in previous.items():  # a rebuilt image leaves its predecessor untagged: drop it
-            if old and engine.image_id(plan.images[service]) != old and engine.remove_superseded_image(old):
-                self.reporter.event(f"{service}: removed the image it replaced, {old.removeprefix('sha256:')[:12]}")
+        self._replaced = {s: old for s, old in previous.items() if old and engine.image_id(plan.images[s]) != old}
+        self._remove_replaced()
         self.builds = outcomes
         return outcomes
+
+    def _remove_replaced(self) -> None:
+        """A rebuilt image leaves its predecessor untagged: remove it once no container uses it
+        (after `rebuild` that is once the services were recreated)."""
+        from . import engine
+
+        for service, old in list(self._replaced.items()):
+            if engine.remove_superseded_image(old):
+                self.reporter.event(f"{service}: removed the image it replaced, {old.removeprefix('sha256:')[:12]}")
+                del self._replaced[service]
 
     def _teardown(self, name: str) -> None:
         from .cleanup import release
@@ -377,11 +387,15 @@ class StackManager:
             self._check_services(services)
         name = env_name or self._current(required=False)
         plan = self.plan(name, bound=self._bound(name)) if name else self.plan()
+        if plan.uses_production_images:
+            raise UsageError("USE_PRODUCTION_IMAGES is set: production images are used as they are, never rebuilt",
+                             hint="unset USE_PRODUCTION_IMAGES to build the images")
         compose = Compose.for_plan(plan)
         try:
             self._build(plan, compose, services, forced=True, no_cache=bool(no_cache))
             if name:
                 self._up(plan, compose)
+                self._remove_replaced()  # the recreated services no longer use them
                 self.wait_for_services(env_name=name)
         finally:
             if not name:

@@ -66,6 +66,11 @@ class Plan:
     override: dict[str, Any] = field(default_factory=dict)
     images: dict[str, str] = field(default_factory=dict)  # service with a build section -> the image it builds
 
+    @property
+    def uses_production_images(self) -> bool:
+        """USE_PRODUCTION_IMAGES=true: the images are used as they are, never built."""
+        return self.env.get("USE_PRODUCTION_IMAGES", "").lower() in ("1", "true", "yes")
+
     def service_settings(self, service: str):
         """The profile's [services.NAME] settings, or None."""
         return self.profile.services.get(service)

@@ -11,7 +11,7 @@ import subprocess
 import sys
 from collections.abc import Iterable
 
-from .errors import ProfileError
+from .errors import UsageError
 
 ENV_VARIABLE = "NETRA_STACK_ENV"  # the environment that the pytest plugin uses as it is, never releasing it
 
@@ -30,9 +30,9 @@ def pytest_argv(categories: Iterable[str], parallel: int, extra: Iterable[str]) 
 def check_runner(parallel: int) -> None:
     """pytest (and pytest-xdist for --parallel) must be installed: say so before anything starts."""
     if importlib.util.find_spec("pytest") is None:
-        raise ProfileError("`netra-stack test` runs pytest, which is not installed", hint="pip install pytest")
+        raise UsageError("`netra-stack test` runs pytest, which is not installed", hint="pip install pytest")
     if parallel > 1 and importlib.util.find_spec("xdist") is None:
-        raise ProfileError(f"--parallel {parallel} needs pytest-xdist, which is not installed",
+        raise UsageError(f"--parallel {parallel} needs pytest-xdist, which is not installed",
                            hint="pip install pytest-xdist, or drop --parallel")
 
 

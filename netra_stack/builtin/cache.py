@@ -47,7 +47,7 @@ def decide(policy: str, current: str | None, image: str, existing: dict[str, str
 def netra_build_decision(service, build, plan):
     from .. import engine
 
-    if plan.env.get("USE_PRODUCTION_IMAGES", "").lower() in ("1", "true", "yes"):
+    if plan.uses_production_images:
         return BuildDecision(build=False, reason="USE_PRODUCTION_IMAGES: using the existing image")
     image = plan.images.get(service, "")
     policy = plan.profile.build_cache_of(service)

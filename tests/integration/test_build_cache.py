@@ -14,6 +14,7 @@ import pytest
 
 from netra_stack import StackManager, engine
 from netra_stack import labels as L
+from netra_stack.errors import ExitCode
 from netra_stack.fingerprint import IgnoreRules, context_entries
 
 from ..conftest import REPO
@@ -118,6 +119,8 @@ def test_the_cli_reports_each_build_and_rebuild_forces_one(mini_build):
     assert result.returncode == 0, result.stderr
     assert "built: built in" in result.stderr and "(forced: rebuild --no-cache)" in result.stderr
     assert image_of(env).id != before  # and the running service uses it
+    assert engine.image(before) is None  # the image it replaced, once the service was recreated
+    assert "built: removed the image it replaced" in result.stderr
     (container,) = [c for c in engine.containers(name) if c.service == "built"]
     assert engine.client().api.inspect_container(container.id)["Image"] == image_of(env).id
     run_cli("down", "--profile", "mini-build", "--name", name, env=env)
@@ -131,6 +134,13 @@ def test_production_images_are_used_as_they_are(mini_build):
     manager, name = up({**env, "USE_PRODUCTION_IMAGES": "true"})
     assert built(manager) == (False, "USE_PRODUCTION_IMAGES: using the existing image")
     assert read_in(name, "/app/app.txt") == "version 1"
+    before = image_of(env).id
+    refused = run_cli("rebuild", "--profile", "mini-build", "--name", name, env={**env, "USE_PRODUCTION_IMAGES": "true"})
+    assert refused.returncode == ExitCode.USAGE
+    assert refused.stderr.strip().splitlines() == [
+        "error: USE_PRODUCTION_IMAGES is set: production images are used as they are, never rebuilt "
+        "(hint: unset USE_PRODUCTION_IMAGES to build the images)"]
+    assert image_of(env).id == before
     manager.release_environment(name)
 
 

@@ -84,3 +84,16 @@ def test_categories_take_every_word_up_to_the_next_option(monkeypatch):
                                            "-x", "tests/a b"])
     assert result.exit_code == 0, result.output
     assert seen == {"categories": ("unit", "integration"), "parallel": 2, "extra": ("-x", "tests/a b")}
+
+
+def test_parallel_without_xdist_is_refused_before_anything_starts(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "xdist" else real(name, *a))
+    monkeypatch.setattr(cli, "_manager", lambda *a, **k: pytest.fail("no manager may be made"))
+    result = CliRunner().invoke(cli.main, ["test", "--parallel", "4"])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "error: --parallel 4 needs pytest-xdist, which is not installed (hint: pip install pytest-xdist, or drop "
+        "--parallel)"]
