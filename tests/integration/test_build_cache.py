@@ -203,3 +203,13 @@ def test_a_one_line_change_to_the_example_backend_is_what_runs(tmp_path, monkeyp
     assert all(b.built and b.no_cache for b in fresh.values()), fresh
     again = up_and_ask("1.0.2")  # and content-hash trusts what no-cache built
     assert not any(b.built for b in again.values()), again
+
+    monkeypatch.setenv("BUILD_TARGET", "dev")  # the seed's variable: another target, so another fingerprint
+    manager = StackManager("alpine-test")
+    name, _ = manager.acquire_environment()
+    targeted = {b.service: b for b in manager.builds}
+    assert {s for s, b in targeted.items() if b.built} == {"backend", "auth"}, targeted
+    assert targeted["backend"].reason.startswith("fingerprint changed")
+    (backend,) = [c for c in engine.containers(name) if c.service == "backend"]
+    assert "APP_DEBUG=1" in engine.client().api.inspect_container(backend.id)["Config"]["Env"]  # the dev stage
+    manager.release_environment(name)
