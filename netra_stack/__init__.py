@@ -20,6 +20,7 @@ _EXPORTS = {
     "ServiceHealth": "health",
     "CheckResult": "health",
     "BuildDecision": "policy",
+    "BuildOutcome": "policy",
     "ConflictResolution": "policy",
     "EngineFailure": "policy",
     "PortBinding": "policy",
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from .health import CheckResult, HealthReport, HealthState, ServiceHealth
     from .hookspecs import hookimpl
     from .manager import Environment, StackManager, get_default_manager
-    from .policy import BuildDecision, ConflictResolution, EngineFailure, PortBinding
+    from .policy import BuildDecision, BuildOutcome, ConflictResolution, EngineFailure, PortBinding
     from .profiles import Profile, load_profile
 
 
