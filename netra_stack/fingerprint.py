@@ -218,10 +218,8 @@ def _instructions(dockerfile: str) -> Iterator[str]:
     pending = ""
     for raw in dockerfile.splitlines():
         line = raw.strip()
-        if not line or (line.startswith("#") and not pending):
+        if not line or line.startswith("#"):  # blank lines and comments, within a continued instruction too
             continue
-        if line.startswith("#"):
-            continue  # a comment inside a continued instruction
         if line.endswith("\\"):
             pending += line[:-1] + " "
             continue
