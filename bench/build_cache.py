@@ -16,16 +16,14 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-from _timing import alternate, report, timed
+from _timing import CLI, alternate, report, timed
+from _timing import netra_up as run_netra_up
 
 REPO = Path(__file__).resolve().parents[1]
 parser = argparse.ArgumentParser()
@@ -39,7 +37,6 @@ for folder in ("compose", "profiles", "plugins"):
     shutil.copytree(REPO / folder, work / folder)
 backend = work / "compose" / "services" / "backend" / "app.py"
 versions = itertools.count(1)
-cli = [sys.executable, "-m", "netra_stack"]
 base_env = {k: v for k, v in os.environ.items() if k not in ("COMPOSE_PROJECT_NAME", "USE_PRODUCTION_IMAGES")}
 base_env["NETRA_STACK_PROFILE_PATH"] = str(work / "profiles")
 tags = {"content-hash": "bench-hash", "no-cache": "bench-nocache", "compose": "bench-compose",
@@ -54,16 +51,7 @@ def edit_backend() -> None:
 
 
 def netra_up(tag: str, *flags: str) -> float:
-    env = {**base_env, "DOCKER_TAG": tag}
-    started = time.perf_counter()
-    result = subprocess.run([*cli, "up", "--profile", args.profile, *flags, "--json"], env=env, capture_output=True,
-                            text=True)
-    elapsed = time.perf_counter() - started
-    if result.returncode != 0:
-        sys.exit(f"netra-stack up failed: {result.stderr}")
-    name = json.loads(result.stdout)["environment"]
-    subprocess.run([*cli, "down", "--profile", args.profile, "--name", name], env=env, check=True, capture_output=True)
-    return elapsed
+    return run_netra_up(args.profile, list(flags), {**base_env, "DOCKER_TAG": tag})
 
 
 def compose_up(tag: str, *flags: str) -> float:
@@ -80,7 +68,7 @@ def compose_up(tag: str, *flags: str) -> float:
 
 
 resolved = work / "resolved.yml"  # what compose runs: the same configuration as netra-stack's
-resolved.write_text(subprocess.run([*cli, "config", "--profile", args.profile, "--reveal-secrets"], check=True,
+resolved.write_text(subprocess.run([*CLI, "config", "--profile", args.profile, "--reveal-secrets"], check=True,
                                    capture_output=True, text=True,
                                    env={**base_env, "DOCKER_TAG": "bench-config-tag"}).stdout)
 

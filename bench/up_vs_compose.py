@@ -3,7 +3,8 @@ resolved configuration (what `netra-stack config` prints), alternating runs, med
 
     .venv/bin/python bench/up_vs_compose.py --profile alpine-test [--runs 5]
 
-Images are built once before timing, and neither side builds while timed (netra-stack with
+Images are built once before timing (by an untimed `netra-stack up`, so that they carry its
+fingerprints), and neither side builds while timed (netra-stack with
 --no-build; `--build-step` times netra-stack with its build step instead: under the default
 content-hash policy, fingerprinting the five builds and finding them current).
 """
@@ -11,16 +12,14 @@ content-hash policy, fingerprinting the five builds and finding them current).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
-import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
-from _timing import alternate, report, timed
+from _timing import CLI, alternate, report, timed
+from _timing import netra_up as run_netra_up
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--profile", default="alpine-test")
@@ -28,27 +27,15 @@ parser.add_argument("--runs", type=int, default=5)
 parser.add_argument("--build-step", action="store_true", help="let netra-stack run its build step (the profile's policy)")
 args = parser.parse_args()
 
-cli = [sys.executable, "-m", "netra_stack"]
 env = {**os.environ}
 workdir = Path(tempfile.mkdtemp(prefix="netra-bench-"))
 resolved = workdir / "resolved.yml"
-resolved.write_text(subprocess.run([*cli, "config", "--profile", args.profile, "--reveal-secrets"], check=True,
+resolved.write_text(subprocess.run([*CLI, "config", "--profile", args.profile, "--reveal-secrets"], check=True,
                                    capture_output=True, text=True, env=env).stdout)
-# Build the images once, outside the timings.
-subprocess.run(["docker", "compose", "-p", "netra-bench-build", "-f", str(resolved), "build", "-q"], check=True)
 
 
 def netra_up() -> float:
-    started = time.perf_counter()
-    build = [] if args.build_step else ["--no-build"]
-    result = subprocess.run([*cli, "up", "--profile", args.profile, *build, "--json"], env=env, capture_output=True,
-                            text=True)
-    elapsed = time.perf_counter() - started
-    if result.returncode != 0:
-        sys.exit(f"netra-stack up failed: {result.stderr}")
-    name = json.loads(result.stdout)["environment"]
-    subprocess.run([*cli, "down", "--profile", args.profile, "--name", name], env=env, check=True, capture_output=True)
-    return elapsed
+    return run_netra_up(args.profile, [] if args.build_step else ["--no-build"], env)
 
 
 def compose_up() -> float:
@@ -59,6 +46,8 @@ def compose_up() -> float:
     finally:
         subprocess.run([*base, "down", "-v", "-t", "5"], capture_output=True)
 
+
+run_netra_up(args.profile, [], env)  # warm-up, untimed: builds what the build-cache policy says is missing
 
 label = f"netra-stack up --profile {args.profile}{'' if args.build_step else ' --no-build'}"
 samples = alternate(args.runs, {label: netra_up,

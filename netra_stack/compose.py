@@ -63,6 +63,21 @@ def check_compose() -> str:
     return version.strip()
 
 
+def stop_children(children: Iterable[subprocess.Popen], grace: float = 30) -> None:
+    """Interrupt child processes (SIGINT, as Ctrl-C would) and wait for them to finish; kill
+    whichever is still running after `grace` seconds."""
+    children = list(children)
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGINT)
+    for child in children:
+        try:
+            child.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
 class _Failed(Exception):
     """A compose command exited non-zero; `output` is everything it printed."""
 
@@ -164,15 +179,7 @@ class Compose:
                 if on_line and line:
                     on_line(line)
         except BaseException:
-            for child in children.values():
-                if child.poll() is None:
-                    child.send_signal(signal.SIGINT)
-            for child in children.values():
-                try:
-                    child.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    child.kill()
-                    child.wait()
+            stop_children(children.values())
             raise
         finally:
             for child in children.values():

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterable
@@ -38,6 +37,7 @@ def check_runner(parallel: int) -> None:
 
 def run(manager, argv: list[str], *, keep: bool = False, timeout: float | None = None) -> int:
     """Up (held by this process unless `keep`), pytest, down; pytest's exit status."""
+    from .compose import stop_children
     from .manager import port_variables
 
     name, ports = manager.acquire_environment(timeout=timeout, hold=not keep)
@@ -48,12 +48,7 @@ def run(manager, argv: list[str], *, keep: bool = False, timeout: float | None =
         try:
             return child.wait()
         except KeyboardInterrupt:  # pytest got it too from the terminal; if not, pass it on
-            child.send_signal(signal.SIGINT)
-            try:
-                child.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+            stop_children([child])
             raise
     finally:
         if keep:
