@@ -79,10 +79,10 @@ def netra_build_decision(service: str, build: dict[str, Any], plan: Plan) -> Bui
     resolved compose model, with an absolute context), on `up` and on `rebuild`;
     ``plan.images[service]`` is the image the build produces. Return a BuildDecision (build or
     not, with or without Docker's layer cache, why, and labels for the built image), or None
-    for no opinion (`rebuild` builds in any case, keeping the cache choice and labels). The built-in follows
-    ``[services.X] build_cache`` or ``profile.build_cache``: content-hash (the default) builds
-    only when the fingerprint of the build's inputs differs from the one on the image,
-    no-cache and layer-cache always build; USE_PRODUCTION_IMAGES=true builds nothing.
+    for no opinion; `rebuild` builds in any case, keeping the cache choice and labels. The
+    built-in follows ``[services.X] build_cache`` or ``profile.build_cache``: content-hash (the
+    default) builds only when the fingerprint of the build's inputs differs from the one on the
+    image, no-cache and layer-cache always build; USE_PRODUCTION_IMAGES=true builds nothing.
     """
 
 

@@ -192,10 +192,11 @@ def resolve_plan(
     services: dict[str, Any] = {}
     images: dict[str, str] = {}
     for service, spec in model.get("services", {}).items():
-        services[service] = _service_override(profile, service, spec or {}, own, requests, host_ports)
-        if (spec or {}).get("build") is not None:
-            images[service] = (spec or {}).get("image") or built_image_name(profile, service)
-            if not (spec or {}).get("image"):
+        spec = spec or {}
+        services[service] = _service_override(profile, service, spec, own, requests, host_ports)
+        if spec.get("build") is not None:
+            images[service] = spec.get("image") or built_image_name(profile, service)
+            if not spec.get("image"):  # one name for every environment, not compose's per-project one
                 services[service]["image"] = images[service]
     override: dict[str, Any] = {"services": services}
     networks = {n: {"labels": own} for n, v in (model.get("networks") or {}).items() if not (v or {}).get("external")}

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 
 import pytest
 
-from .testrun import ENV_VARIABLE  # an environment to use as it is, never released (`netra-stack test` sets it)
+from .testrun import ENV_VARIABLE, environment_variables  # ENV_VARIABLE: an environment to use as it is, never released
 MARKER = "real_services"
 FIXTURES = ("netra_env", "netra_ports", "netra_urls")
 
@@ -46,9 +46,7 @@ class NetraEnvironment:
 
     def env_vars(self) -> dict[str, str]:
         """NETRA_STACK_ENV and NETRA_<SERVICE>_PORT, as `netra-stack ports --env` prints them."""
-        from .manager import port_variables
-
-        return {ENV_VARIABLE: self.name, "NETRA_STACK_PROFILE": self.profile, **port_variables(self.ports)}
+        return environment_variables(self.name, self.profile, self.ports)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -8,7 +8,7 @@ import importlib.util
 import os
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from .errors import UsageError
 
@@ -26,25 +26,30 @@ def pytest_argv(categories: Iterable[str], parallel: int, extra: Iterable[str]) 
     return argv + list(extra)
 
 
+def environment_variables(name: str, profile: str, ports: Mapping[str, int]) -> dict[str, str]:
+    """What tests see of an environment: NETRA_STACK_ENV, NETRA_STACK_PROFILE, NETRA_<SERVICE>_PORT."""
+    from .manager import port_variables
+
+    return {ENV_VARIABLE: name, "NETRA_STACK_PROFILE": profile, **port_variables(ports)}
+
+
 def check_runner(parallel: int) -> None:
     """pytest (and pytest-xdist for --parallel) must be installed: say so before anything starts."""
     if importlib.util.find_spec("pytest") is None:
         raise UsageError("`netra-stack test` runs pytest, which is not installed", hint="pip install pytest")
     if parallel > 1 and importlib.util.find_spec("xdist") is None:
         raise UsageError(f"--parallel {parallel} needs pytest-xdist, which is not installed",
-                           hint="pip install pytest-xdist, or drop --parallel")
+                         hint="pip install pytest-xdist, or drop --parallel")
 
 
 def run(manager, argv: list[str], *, keep: bool = False, timeout: float | None = None) -> int:
     """Up (held by this process unless `keep`), pytest, down; pytest's exit status."""
     from .compose import stop_children
-    from .manager import port_variables
 
     name, ports = manager.acquire_environment(timeout=timeout, hold=not keep)
     try:
         manager.reporter.event(f"running {' '.join(argv[1:])}")
-        variables = {ENV_VARIABLE: name, "NETRA_STACK_PROFILE": manager.profile.name, **port_variables(ports)}
-        child = subprocess.Popen(argv, env={**os.environ, **variables})
+        child = subprocess.Popen(argv, env={**os.environ, **environment_variables(name, manager.profile.name, ports)})
         try:
             return child.wait()
         except KeyboardInterrupt:  # pytest got it too from the terminal; if not, pass it on
