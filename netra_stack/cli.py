@@ -7,8 +7,10 @@ the commands that need them, so `--help` and `--version` start fast.
 from __future__ import annotations
 
 import functools
+import os
 import signal
 import sys
+import threading
 
 import click
 
@@ -38,6 +40,22 @@ def name_option(f):
 
 def json_option(f):
     return click.option("--json", "as_json", is_flag=True, help="Print JSON.")(f)
+
+
+def _interrupt(signum, frame) -> None:
+    """Ctrl-C and SIGTERM as KeyboardInterrupt, but never inside an import.
+
+    CPython runs a signal handler before whatever bytecode comes next. Inside an import that may be
+    one of importlib's weakref callbacks, where the KeyboardInterrupt is printed as "Exception
+    ignored" and lost, or an extension's start-up code, after which the interpreter ends by killing
+    itself with SIGINT even though the interrupt was handled. So a signal that lands in an import
+    is sent again 10 ms later, until it lands outside one."""
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            threading.Timer(0.01, os.kill, (os.getpid(), signum)).start()
+            return
+        frame = frame.f_back
+    raise KeyboardInterrupt
 
 
 def handled(f):
@@ -87,7 +105,8 @@ def main() -> None:
     Installed plugins may add commands: `netra-stack plugins` lists them under netra_cli_commands.
     """
     # SIGTERM is handled like Ctrl-C, so an interrupted `up` removes what it started.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _interrupt)
 
 
 @main.command("profiles")
