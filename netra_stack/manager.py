@@ -571,7 +571,7 @@ class StackManager:
             raise NotFoundError(f"no environment of profile {self.profile.name} is up",
                                 hint=f"start one with `netra-stack up --profile {self.profile.name}`")
         raise NotFoundError(f"{len(mine)} environments of profile {self.profile.name} are up: {', '.join(mine)}",
-                            hint="choose one with --env NAME")
+                            hint="choose one with --name NAME (or COMPOSE_PROJECT_NAME)")
 
     def _bound(self, name: str) -> dict[str, int]:
         return {f"{b.service}:{b.container_port}/{b.protocol}": b.host_port for b in self.get_ports(name)}

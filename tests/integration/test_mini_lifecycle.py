@@ -80,6 +80,18 @@ def test_cli_lifecycle(mini_env):
     assert name not in run_cli("status", env=mini_env).stdout
 
 
+def test_two_environments_of_a_profile_need_a_name_and_the_hint_says_how(mini_env):
+    names = [json.loads(run_cli("up", "--profile", "mini", "--json", env=mini_env).stdout)["environment"]
+             for _ in range(2)]
+    ambiguous = run_cli("down", "--profile", "mini", env=mini_env)
+    assert ambiguous.returncode == ExitCode.NOT_FOUND and "Traceback" not in ambiguous.stderr
+    assert all(name in ambiguous.stderr for name in names) and "--name NAME" in ambiguous.stderr
+    assert all(engine.containers(name) for name in names)  # nothing removed
+    for name in names:
+        assert run_cli("down", "--profile", "mini", "--name", name, env=mini_env).returncode == 0
+        assert engine.containers(name) == []
+
+
 def test_failed_wait_reports_and_leaves_nothing(mini_env):
     manager = StackManager("mini-broken", environ=mini_env)
     with pytest.raises(NotHealthyError) as failure:
