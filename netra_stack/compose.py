@@ -78,6 +78,50 @@ def stop_children(children: Iterable[subprocess.Popen], grace: float = 30) -> No
             child.wait()
 
 
+def _run_all(jobs: Mapping[str, list[str]], on_line: LineCallback | None) -> dict[str, tuple[int, str, float]]:
+    """Run several commands side by side: key -> (exit code, output, seconds).
+
+    Each child runs in its own session so that a Ctrl-C reaches netra-stack alone; on an
+    interruption every child is stopped and waited for before the exception goes on, so the
+    cleanup that follows never races a half-finished build or `up`. Output lines reach
+    `on_line` from this thread only."""
+    lines: queue.SimpleQueue = queue.SimpleQueue()
+    started = time.monotonic()
+    children = {key: subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                      start_new_session=True)
+                for key, command in jobs.items()}
+
+    def read(key: str, child: subprocess.Popen) -> None:
+        for raw in child.stdout:
+            lines.put((key, raw.decode("utf-8", "replace").rstrip()))
+        lines.put((key, None))
+
+    for key, child in children.items():
+        threading.Thread(target=read, args=(key, child), daemon=True).start()
+    kept: dict[str, list[str]] = {key: [] for key in jobs}
+    results: dict[str, tuple[int, str, float]] = {}
+    try:
+        while len(results) < len(children):
+            key, line = lines.get()
+            if line is None:  # that child's output is closed: it has ended
+                code = children[key].wait()
+                results[key] = (code, "\n".join(kept[key]), time.monotonic() - started)
+                continue
+            kept[key].append(line)
+            if on_line and line:
+                on_line(line)
+    except BaseException:
+        stop_children(children.values())
+        raise
+    finally:
+        for child in children.values():
+            child.stdout.close()
+    return results
+
+
+_HEAD_START = "(up)"  # the key of the head-start `up` among builds: no service name has parentheses
+
+
 class _Failed(Exception):
     """A compose command exited non-zero; `output` is everything it printed."""
 
@@ -137,54 +181,18 @@ class Compose:
         if folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
 
+    def _command(self, *args: str) -> list[str]:
+        """`docker compose ARGS` for this project, as python-on-whales builds it."""
+        return [str(part) for part in [*self._docker.compose.docker_compose_cmd, *args]]
+
     def _run(self, args: list[str], on_line: LineCallback | None) -> str:
-        """Run `docker compose ARGS` (as python-on-whales builds it), streaming its output."""
-        code, output, _ = self._run_all({"": args}, on_line)[""]
+        """Run `docker compose ARGS`, streaming its output."""
+        code, output, _ = _run_all({"": self._command(*args)}, on_line)[""]
         if code != 0:
             check_compose()  # a missing or old Compose is the likelier cause: say so if it is
             raise _Failed(output)
         return output
 
-    def _run_all(self, jobs: Mapping[str, list[str]], on_line: LineCallback | None) -> dict[str, tuple[int, str, float]]:
-        """Run several `docker compose` commands side by side: key -> (exit code, output, seconds).
-
-        Each child runs in its own session so that a Ctrl-C reaches netra-stack alone; on an
-        interruption every child is stopped and waited for before the exception goes on, so the
-        cleanup that follows never races a half-finished build or `up`. Output lines reach
-        `on_line` from this thread only."""
-        base = [str(part) for part in self._docker.compose.docker_compose_cmd]
-        lines: queue.SimpleQueue = queue.SimpleQueue()
-        started = time.monotonic()
-        children = {key: subprocess.Popen(base + [str(a) for a in args], stdout=subprocess.PIPE,
-                                          stderr=subprocess.STDOUT, start_new_session=True)
-                    for key, args in jobs.items()}
-
-        def read(key: str, child: subprocess.Popen) -> None:
-            for raw in child.stdout:
-                lines.put((key, raw.decode("utf-8", "replace").rstrip()))
-            lines.put((key, None))
-
-        for key, child in children.items():
-            threading.Thread(target=read, args=(key, child), daemon=True).start()
-        kept: dict[str, list[str]] = {key: [] for key in jobs}
-        results: dict[str, tuple[int, str, float]] = {}
-        try:
-            while len(results) < len(children):
-                key, line = lines.get()
-                if line is None:  # that child's output is closed: it has ended
-                    code = children[key].wait()
-                    results[key] = (code, "\n".join(kept[key]), time.monotonic() - started)
-                    continue
-                kept[key].append(line)
-                if on_line and line:
-                    on_line(line)
-        except BaseException:
-            stop_children(children.values())
-            raise
-        finally:
-            for child in children.values():
-                child.stdout.close()
-        return results
 
     def config(self) -> dict[str, Any]:
         return json.loads(self._config("--format", "json"))
@@ -203,11 +211,15 @@ class Compose:
                                hint="run `docker compose config` on them to see the whole message") from None
 
     def build(self, services: list[str], *, no_cache: Iterable[str] = (),
-              labels: Mapping[str, Mapping[str, str]] | None = None,
+              labels: Mapping[str, Mapping[str, str]] | None = None, start_meanwhile: Iterable[str] = (),
               on_line: LineCallback | None = None) -> dict[str, float]:
         """Build services side by side, one `docker compose build` each (those in `no_cache`
         without the layer cache), adding `labels` to their images; returns how long each took.
-        Fails naming every service that failed."""
+        Fails naming every service that failed.
+
+        `start_meanwhile`: services to start (`up`) while the builds run, which must need none of
+        them. That start is a head start only: if it fails, the `up` after the builds meets the
+        same problem and deals with it."""
         if not services:
             return {}
         compose = self
@@ -217,8 +229,12 @@ class Compose:
                                                           for s, v in labels.items()}}))
             compose = Compose(self.project, [*self._files, extra], env_file=self._env_file)
         uncached = set(no_cache)
-        results = compose._run_all({s: ["build", *(["--no-cache"] if s in uncached else []), s] for s in services},
-                                   on_line)
+        jobs = {s: compose._command("build", *(["--no-cache"] if s in uncached else []), s) for s in services}
+        head_start = list(start_meanwhile)
+        if head_start:  # the same files as the `up` that follows, so that it finds them as it wants them
+            jobs[_HEAD_START] = self._command("up", "--detach", "--no-build", *head_start)
+        results = _run_all(jobs, on_line)
+        results.pop(_HEAD_START, None)
         failed = {s: out for s, (code, out, _) in results.items() if code != 0}
         if failed:
             check_compose()

@@ -27,7 +27,8 @@ from typing import Any
 from . import labels as L
 from .errors import EngineError, NetraError, NotFoundError, NotHealthyError, PluginError, ProfileError, UsageError
 from .health import HealthReport, HealthState, ServiceHealth, judge, wait_until_healthy
-from .plan import Plan, build_waves, compose_env, environment_name, port_requests, resolve_plan
+from .plan import (Plan, build_waves, compose_env, environment_name, port_requests, resolve_plan,
+                   startable_while_building)
 from .plugins import Plugins
 from .policy import BuildDecision, BuildOutcome, ConflictResolution, EngineFailure, PortBinding
 from .profiles import Profile, default_profile_name, load_profile, profile_dirs
@@ -247,7 +248,7 @@ class StackManager:
                                   hint=f"plugin {self.plugins.deciders['netra_resolve_conflict']!r} refused it")
             self.plugins.notify("netra_before_up", plan=plan)
             if build:
-                self._build(plan, compose)
+                self._build(plan, compose, head_start=True)
             plan = self._up(plan, compose)
             if wait:
                 self._wait(plan, timeout)
@@ -300,10 +301,12 @@ class StackManager:
         return plan
 
     def _build(self, plan: Plan, compose, services: list[str] | None = None, *, forced: bool = False,
-               no_cache: bool = False) -> list[BuildOutcome]:
+               no_cache: bool = False, head_start: bool = False) -> list[BuildOutcome]:
         """Ask the build-cache policy about each service that builds, build what it says (side
         by side, in dependency order) and report, per service, whether it was built, why, and
-        how long it took. `forced` builds every one (`rebuild`); `no_cache` without the cache."""
+        how long it took. `forced` builds every one (`rebuild`); `no_cache` without the cache.
+        `head_start`: start the services that need no build meanwhile (a database gets ready
+        while the code builds)."""
         from . import engine
 
         decisions: dict[str, BuildDecision] = {}
@@ -322,13 +325,16 @@ class StackManager:
             self.reporter.event(f"{outcome.service}: not built ({outcome.reason})")
         wanted = [s for s, d in decisions.items() if d.build]
         previous = {s: engine.image_id(plan.images[s]) for s in wanted if s in plan.images}
+        meanwhile = startable_while_building(plan.services, wanted, self.dependencies) if head_start and wanted else []
         for wave in build_waves(wanted, self.dependencies):
             uncached = [s for s in wave if decisions[s].no_cache]
             self.reporter.event(f"building {', '.join(wave)}" + (f" ({', '.join(uncached)} without the layer cache)"
-                                                                  if uncached else ""))
+                                                                  if uncached else "")
+                                + (f"; starting {', '.join(meanwhile)} meanwhile" if meanwhile else ""))
             took = compose.build(wave, no_cache=uncached, labels={s: {L.MANAGED: "true", **decisions[s].labels}
                                                                   for s in wave},
-                                 on_line=self.reporter.compose_line)
+                                 start_meanwhile=meanwhile, on_line=self.reporter.compose_line)
+            meanwhile = []
             for service in wave:
                 decision = decisions[service]
                 outcomes.append(BuildOutcome(service, True, decision.reason, round(took[service], 2), decision.no_cache))

@@ -13,7 +13,7 @@ import re
 import secrets
 import socket
 import shlex
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -220,21 +220,22 @@ def resolve_plan(
     )
 
 
+def _upstream(service: str, depends_on: Mapping[str, list[str]]) -> set[str]:
+    """Every service `service` depends on, directly or not."""
+    seen: set[str] = set()
+    stack = list(depends_on.get(service, ()))
+    while stack:
+        name = stack.pop()
+        if name not in seen:
+            seen.add(name)
+            stack.extend(depends_on.get(name, ()))
+    return seen
+
+
 def build_waves(services: list[str], depends_on: Mapping[str, list[str]]) -> list[list[str]]:
     """Order builds as compose does, by depends_on: each wave builds side by side, after every
     service it depends on (directly or through services that are not built) has been built."""
-
-    def upstream(service: str) -> set[str]:
-        seen: set[str] = set()
-        stack = list(depends_on.get(service, ()))
-        while stack:
-            name = stack.pop()
-            if name not in seen:
-                seen.add(name)
-                stack.extend(depends_on.get(name, ()))
-        return seen
-
-    needs = {s: upstream(s) & set(services) for s in services}
+    needs = {s: _upstream(s, depends_on) & set(services) for s in services}
     waves: list[list[str]] = []
     left = list(services)
     while left:
@@ -242,6 +243,14 @@ def build_waves(services: list[str], depends_on: Mapping[str, list[str]]) -> lis
         waves.append(wave)
         left = [s for s in left if s not in wave]
     return waves
+
+
+def startable_while_building(services: Iterable[str], built: Iterable[str],
+                             depends_on: Mapping[str, list[str]]) -> list[str]:
+    """The services that can start while the builds run: those not built that depend, directly or
+    not, on no service that is (a database, a cache: usually what takes longest to get ready)."""
+    built = set(built)
+    return [s for s in services if s not in built and not _upstream(s, depends_on) & built]
 
 
 def built_image_name(profile: Profile, service: str) -> str:

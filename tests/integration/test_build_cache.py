@@ -6,9 +6,12 @@ context is BuildKit's own."""
 from __future__ import annotations
 
 import json
+import re
+import secrets
 import shutil
 import subprocess
 import urllib.request
+from datetime import datetime
 
 import pytest
 
@@ -124,6 +127,29 @@ def test_the_cli_reports_each_build_and_rebuild_forces_one(mini_build):
     (container,) = [c for c in engine.containers(name) if c.service == "built"]
     assert engine.client().api.inspect_container(container.id)["Image"] == image_of(env).id
     run_cli("down", "--profile", "mini-build", "--name", name, env=env)
+
+
+def started_at(container_id: str) -> float:
+    """When a container last started, in seconds since the epoch (the engine gives nanoseconds)."""
+    text = engine.client().api.inspect_container(container_id)["State"]["StartedAt"]
+    return datetime.fromisoformat(re.sub(r"(\.\d{6})\d*", r"\1", text).replace("Z", "+00:00")).timestamp()
+
+
+def test_services_that_need_no_build_start_while_the_builds_run(mini_build):
+    """web and worker are not built and need nothing built: they start while `built` builds, and
+    the `up` after the build keeps them as they are."""
+    env, root = mini_build
+    dockerfile = root / "built" / "Dockerfile"
+    dockerfile.write_text(dockerfile.read_text().replace("RUN echo", "RUN sleep 4 && date +%s > /finished && echo"))
+    (root / "built" / "app.txt").write_text(f"version {secrets.token_hex(4)}\n")  # no layer cache for that step
+    manager, name = up(env)
+    assert built(manager)[0] is True
+    build_finished = int(read_in(name, "/finished"))  # after its 4 s
+    started = {c.service: started_at(c.id) for c in engine.containers(name)}
+    assert started["web"] < build_finished and started["worker"] < build_finished, (started, build_finished)
+    assert started["built"] > build_finished
+    assert manager.get_health_report(name).healthy
+    manager.release_environment(name)
 
 
 def test_production_images_are_used_as_they_are(mini_build):

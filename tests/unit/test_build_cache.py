@@ -11,7 +11,7 @@ import pytest
 from netra_stack import labels as L
 from netra_stack.builtin.cache import decide
 from netra_stack.fingerprint import IgnoreRules, NotFingerprintable, base_images, context_entries, fingerprint
-from netra_stack.plan import build_waves, built_image_name, resolve_plan
+from netra_stack.plan import build_waves, built_image_name, resolve_plan, startable_while_building
 from netra_stack.profiles import Profile
 
 # --- .dockerignore ---------------------------------------------------------------------------------
@@ -192,6 +192,16 @@ def test_build_waves_follow_depends_on():
     assert build_waves(["frontend", "auth", "base", "backend"], depends) == [["auth", "base"], ["backend"],
                                                                             ["frontend"]]
     assert build_waves(["a", "b"], {"a": ["b"], "b": ["a"]}) == [["a", "b"]]  # a cycle: together
+
+
+def test_what_starts_while_the_builds_run_needs_nothing_that_is_built():
+    depends = {"frontend": ["backend"], "backend": ["postgres", "redis"], "auth": ["postgres"], "postgres": [],
+               "redis": [], "proxy": ["frontend"], "worker": ["redis"]}
+    services = ["postgres", "redis", "backend", "auth", "frontend", "proxy", "worker"]
+    # frontend and proxy need the backend, directly or not; auth and worker need nothing built
+    assert startable_while_building(services, ["backend"], depends) == ["postgres", "redis", "auth", "worker"]
+    assert startable_while_building(services, ["postgres"], depends) == ["redis", "worker"]
+    assert startable_while_building(services, [], depends) == services
 
 
 def test_services_without_an_image_name_build_one_shared_by_every_environment(tmp_path):
