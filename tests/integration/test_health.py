@@ -105,6 +105,17 @@ def test_slow_starter_is_seen_ready_before_dockers_first_probe(health_env):
     manager.release_environment(name)
 
 
+def test_dockers_test_is_run_only_once_the_services_own_command_passes(health_env):
+    recorder = Recorder()
+    manager = StackManager("health-slow-checked", environ=health_env, reporter=recorder)
+    name, _ = manager.acquire_environment()
+    slows = [service(report, "slow") for report in recorder.reports]
+    failing = [s for s in slows if s.check is not None and not s.check.ok]
+    assert failing and all(s.state.value == "STARTING" and s.container_check is None for s in failing)
+    assert slows[-1].state.value == "HEALTHY" and slows[-1].check.ok and slows[-1].container_check.ok
+    manager.release_environment(name)
+
+
 def test_one_shot_service_that_exits_0_is_done(health_env):
     manager = StackManager("health-oneshot", environ=health_env)
     name, _ = manager.acquire_environment()
