@@ -193,7 +193,6 @@ class Compose:
             raise _Failed(output)
         return output
 
-
     def config(self) -> dict[str, Any]:
         return json.loads(self._config("--format", "json"))
 
