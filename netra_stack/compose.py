@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -210,7 +210,7 @@ class Compose:
                                hint="run `docker compose config` on them to see the whole message") from None
 
     def build(self, services: list[str], *, no_cache: Iterable[str] = (),
-              labels: Mapping[str, Mapping[str, str]] | None = None, start_meanwhile: Iterable[str] = (),
+              labels: Mapping[str, Mapping[str, str]] | None = None, start_meanwhile: Sequence[str] = (),
               on_line: LineCallback | None = None) -> dict[str, float]:
         """Build services side by side, one `docker compose build` each (those in `no_cache`
         without the layer cache), adding `labels` to their images; returns how long each took.
@@ -229,9 +229,8 @@ class Compose:
             compose = Compose(self.project, [*self._files, extra], env_file=self._env_file)
         uncached = set(no_cache)
         jobs = {s: compose._command("build", *(["--no-cache"] if s in uncached else []), s) for s in services}
-        head_start = list(start_meanwhile)
-        if head_start:  # the same files as the `up` that follows, so that it finds them as it wants them
-            jobs[_HEAD_START] = self._command("up", "--detach", "--no-build", *head_start)
+        if start_meanwhile:  # the same files as the `up` that follows, so that it finds them as it wants them
+            jobs[_HEAD_START] = self._command("up", "--detach", "--no-build", *start_meanwhile)
         results = _run_all(jobs, on_line)
         results.pop(_HEAD_START, None)
         failed = {s: out for s, (code, out, _) in results.items() if code != 0}

@@ -325,16 +325,16 @@ class StackManager:
             self.reporter.event(f"{outcome.service}: not built ({outcome.reason})")
         wanted = [s for s, d in decisions.items() if d.build]
         previous = {s: engine.image_id(plan.images[s]) for s in wanted if s in plan.images}
-        meanwhile = startable_while_building(plan.services, wanted, self.dependencies) if head_start and wanted else []
-        for wave in build_waves(wanted, self.dependencies):
+        meanwhile = startable_while_building(plan.services, wanted, self.dependencies) if head_start else []
+        for number, wave in enumerate(build_waves(wanted, self.dependencies)):
             uncached = [s for s in wave if decisions[s].no_cache]
+            starting = meanwhile if number == 0 else []  # with the first wave, the others wait for it
             self.reporter.event(f"building {', '.join(wave)}" + (f" ({', '.join(uncached)} without the layer cache)"
                                                                   if uncached else "")
-                                + (f"; starting {', '.join(meanwhile)} meanwhile" if meanwhile else ""))
+                                + (f"; starting {', '.join(starting)} meanwhile" if starting else ""))
             took = compose.build(wave, no_cache=uncached, labels={s: {L.MANAGED: "true", **decisions[s].labels}
                                                                   for s in wave},
-                                 start_meanwhile=meanwhile, on_line=self.reporter.compose_line)
-            meanwhile = []
+                                 start_meanwhile=starting, on_line=self.reporter.compose_line)
             for service in wave:
                 decision = decisions[service]
                 outcomes.append(BuildOutcome(service, True, decision.reason, round(took[service], 2), decision.no_cache))
