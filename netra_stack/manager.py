@@ -16,7 +16,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import cached_property
 from dataclasses import dataclass, field, replace
@@ -146,7 +146,7 @@ class StackManager:
         self.force = force  # remove foreign containers and networks in the way of `up`
         self.keep = keep  # as a context manager: hold no lease and release nothing (debugging)
         self.env_name: str | None = None  # the environment this manager acquired or works on
-        self._model: dict[str, Any] | None = None
+        self._model: Future | None = None  # the compose model (base_model), once asked for
         self.builds: list[BuildOutcome] = []  # what the last up or rebuild built, and why
         self._replaced: dict[str, str] = {}  # service -> the image id its last build replaced, until removed
 
@@ -156,18 +156,30 @@ class StackManager:
 
     def base_model(self) -> dict[str, Any]:
         """The profile's compose files as compose reads them (without netra-stack's override)."""
-        if self._model is None:
-            from .compose import Compose
+        return self._reading_model().result()
 
+    def _reading_model(self) -> Future:
+        """`docker compose config` of the profile's files, read once, in a thread of its own: `up`
+        starts it early so that the compose process runs on another core while Python goes on."""
+        if self._model is None:
+            from .compose import Compose  # here, not in the thread: imports stay on one thread
+
+            self._model = Future()
+            threading.Thread(target=self._read_model, args=(Compose, self._model), daemon=True).start()
+        return self._model
+
+    def _read_model(self, compose: type, result: Future) -> None:
+        try:
             missing = [f for f in self.profile.compose_files if not (self.profile.root / f).is_file()]
             if missing:
                 raise ProfileError(f"{self.profile.source}: compose_files: {missing[0]} does not exist in {self.profile.root}",
                                    hint="paths are relative to project_dir")
             with tempfile.TemporaryDirectory(prefix="netra-stack-") as folder:
                 files = [self.profile.root / f for f in self.profile.compose_files]
-                self._model = Compose.prepare(Path(folder), "netra-config", files,
-                                              compose_env(self.profile, self.environ)).config()
-        return self._model
+                result.set_result(compose.prepare(Path(folder), "netra-config", files,
+                                                  compose_env(self.profile, self.environ)).config())
+        except BaseException as error:  # raised again where the model is needed
+            result.set_exception(error)
 
     def plan(self, name: str | None = None, bound: Mapping[str, int] | None = None, lease: str = "") -> Plan:
         """Resolve the profile. `bound` gives host ports already bound (an existing environment)."""
@@ -214,6 +226,7 @@ class StackManager:
         dies without releasing it (SIGKILL included); see watchdog.py. Otherwise it outlives the
         process, as `netra-stack up` does, until released or cleaned.
         """
+        self._reading_model()  # compose reads the files on another core while the Docker SDK is imported
         from . import engine
         from .compose import Compose
 
