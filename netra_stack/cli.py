@@ -7,6 +7,7 @@ the commands that need them, so `--help` and `--version` start fast.
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import signal
 import sys
@@ -79,6 +80,10 @@ def handled(f):
         except KeyboardInterrupt:
             click.echo("netra-stack: interrupted (anything half-started was removed)", err=True)
             sys.exit(ExitCode.INTERRUPTED)
+        finally:
+            # The command is done: spare the interpreter's exit a sweep over every object the
+            # Docker libraries and pydantic made (about 0.1 s).
+            gc.freeze()
 
     return wrapper
 
