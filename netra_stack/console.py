@@ -1,19 +1,21 @@
 """All terminal output: rich when stderr is a terminal, plain lines otherwise (or with NO_COLOR),
-JSON on request. Progress goes to stderr, results to stdout, so `--json` output stays parseable."""
+JSON on request. Progress goes to stderr, results to stdout, so `--json` output stays parseable.
+rich is imported only for a terminal: plain output needs none of it (about 50 ms of start-up)."""
 
 from __future__ import annotations
 
 import json
 import os
 import sys
-from typing import Any
-
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from .health import HealthReport, HealthState
 from .manager import Environment, Reporter
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
 
 _STATE_STYLE = {HealthState.HEALTHY: "green", HealthState.STARTING: "yellow",
                 HealthState.UNHEALTHY: "red", HealthState.STOPPED: "red"}
@@ -23,8 +25,23 @@ def fancy() -> bool:
     return sys.stderr.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
 
 
-out = Console(highlight=False, soft_wrap=True, no_color=bool(os.environ.get("NO_COLOR")))
-err = Console(stderr=True, highlight=False, soft_wrap=True, no_color=bool(os.environ.get("NO_COLOR")))
+@lru_cache(maxsize=2)
+def _rich(stderr: bool = False) -> Console:
+    """rich's console for stdout or stderr, once fancy() said so."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def _say(text: str, *, stderr: bool = False) -> None:
+    """One plain line."""
+    print(text, file=sys.stderr if stderr else sys.stdout)
 
 
 def print_json(data: Any) -> None:
@@ -32,7 +49,10 @@ def print_json(data: Any) -> None:
 
 
 def error_line(message: str) -> None:
-    err.print(f"[bold red]error:[/] {escape(message)}" if fancy() else f"error: {message}")
+    if fancy():
+        _rich(stderr=True).print(f"[bold red]error:[/] {_escape(message)}")
+    else:
+        _say(f"error: {message}", stderr=True)
 
 
 class CliReporter(Reporter):
@@ -46,21 +66,29 @@ class CliReporter(Reporter):
         self._live = None
 
     def event(self, message: str) -> None:
-        err.print(f"[cyan]•[/] {escape(message)}" if fancy() else f"netra-stack: {message}")
+        if fancy():
+            _rich(stderr=True).print(f"[cyan]•[/] {_escape(message)}")
+        else:
+            _say(f"netra-stack: {message}", stderr=True)
 
     def compose_line(self, line: str) -> None:
-        if self.verbose:
-            err.print(f"  [dim]{escape(line)}[/]" if fancy() else f"  compose: {line}")
+        if self.verbose and fancy():
+            _rich(stderr=True).print(f"  [dim]{_escape(line)}[/]")
+        elif self.verbose:
+            _say(f"  compose: {line}", stderr=True)
 
     def log_line(self, service: str, line: str) -> None:
-        err.print(f"  [magenta]{escape(service)}[/] | {escape(line)}" if fancy() else f"  {service} | {line}")
+        if fancy():
+            _rich(stderr=True).print(f"  [magenta]{_escape(service)}[/] | {_escape(line)}")
+        else:
+            _say(f"  {service} | {line}", stderr=True)
 
     def health(self, report: HealthReport) -> None:
         if fancy():
             from rich.live import Live
 
             if self._live is None:
-                self._live = Live(health_table(report), console=err, transient=True, refresh_per_second=8)
+                self._live = Live(health_table(report), console=_rich(stderr=True), transient=True, refresh_per_second=8)
                 self._live.start()
             self._live.update(health_table(report))
             if report.state is not HealthState.STARTING:
@@ -70,7 +98,7 @@ class CliReporter(Reporter):
             if self._seen.get(s.service) != line:
                 self._seen[s.service] = line
                 if not fancy():
-                    err.print(f"netra-stack: {s.service}: {line}")
+                    _say(f"netra-stack: {s.service}: {line}", stderr=True)
 
     def close(self) -> None:
         if self._live is not None:
@@ -79,6 +107,9 @@ class CliReporter(Reporter):
 
 
 def health_table(report: HealthReport) -> Table:
+    from rich.markup import escape
+    from rich.table import Table
+
     table = Table(title=f"{report.environment} ({report.profile}): {report.state.value}", title_justify="left")
     for column in ("service", "state", "container", "docker health", "last probe", "service check", "latency"):
         table.add_column(column)
@@ -98,25 +129,25 @@ def health_table(report: HealthReport) -> Table:
 
 def print_health(report: HealthReport, *, details: bool = False) -> None:
     if fancy():
-        out.print(health_table(report))
+        _rich().print(health_table(report))
     else:
-        out.print(f"{report.environment} ({report.profile}): {report.state.value}")
+        _say(f"{report.environment} ({report.profile}): {report.state.value}")
         for s in report.services:
             check = "-" if s.check is None else ("ok" if s.check.ok else "fail")
             latency = "" if s.check is None else f" {s.check.latency_ms:.0f}ms"
-            out.print(f"  {s.service:<12} {s.state.value:<10} container={s.container_state} "
+            _say(f"  {s.service:<12} {s.state.value:<10} container={s.container_state} "
                       f"docker={s.docker_health or '-'} check={check}{latency}  {s.detail}")
     if details:
         for s in report.not_healthy():
-            out.print(f"--- {s.service}: {s.state.value}: {s.detail}")
+            _say(f"--- {s.service}: {s.state.value}: {s.detail}")
             if s.docker_probe:
-                out.print(f"    last Docker probe: {s.docker_probe.splitlines()[-1]}")
+                _say(f"    last Docker probe: {s.docker_probe.splitlines()[-1]}")
             if s.check and not s.check.ok:
-                out.print(f"    health command output: {s.check.output.splitlines()[-1] if s.check.output else '(none)'}")
+                _say(f"    health command output: {s.check.output.splitlines()[-1] if s.check.output else '(none)'}")
             if s.logs:
-                out.print("    last log lines:")
+                _say("    last log lines:")
                 for line in s.logs.rstrip().splitlines():
-                    out.print(f"      {escape(line)}" if fancy() else f"      {line}")
+                    _say(f"      {line}")
 
 
 def watch_health(get_report, every: float = 1.0) -> HealthReport:
@@ -129,7 +160,7 @@ def watch_health(get_report, every: float = 1.0) -> HealthReport:
         if fancy():
             from rich.live import Live
 
-            with Live(health_table(report), console=out, refresh_per_second=4) as live:
+            with Live(health_table(report), console=_rich(), refresh_per_second=4) as live:
                 while True:
                     time.sleep(every)
                     report = get_report()
@@ -146,21 +177,24 @@ def watch_health(get_report, every: float = 1.0) -> HealthReport:
 
 
 def print_environments(envs: list[Environment]) -> None:
-    table = Table(title="netra-stack environments", title_justify="left")
-    for column in ("name", "profile", "owner", "state", "services", "ports", "age"):
-        table.add_column(column)
-    for e in envs:
-        ports = ", ".join(f"{s}:{p}" for s, p in sorted(_primary(e).items()))
-        table.add_row(e.name, e.profile, e.owner, e.state,
-                      f"{sum(v == 'running' for v in e.services.values())}/{len(e.services)}", ports, _age(e.age_seconds))
     if fancy():
-        out.print(table)
+        from rich.table import Table
+
+        table = Table(title="netra-stack environments", title_justify="left")
+        for column in ("name", "profile", "owner", "state", "services", "ports", "age"):
+            table.add_column(column)
+        for e in envs:
+            ports = ", ".join(f"{s}:{p}" for s, p in sorted(_primary(e).items()))
+            table.add_row(e.name, e.profile, e.owner, e.state,
+                          f"{sum(v == 'running' for v in e.services.values())}/{len(e.services)}", ports,
+                          _age(e.age_seconds))
+        _rich().print(table)
     else:
         for e in envs:
-            out.print(f"{e.name}  profile={e.profile}  owner={e.owner}  state={e.state}  services={','.join(sorted(e.services))}  "
+            _say(f"{e.name}  profile={e.profile}  owner={e.owner}  state={e.state}  services={','.join(sorted(e.services))}  "
                       f"ports={','.join(f'{s}:{p}' for s, p in sorted(_primary(e).items()))}  age={_age(e.age_seconds)}")
         if not envs:
-            out.print("no netra-stack environments on this engine")
+            _say("no netra-stack environments on this engine")
 
 
 def _primary(env: Environment) -> dict[str, int]:
