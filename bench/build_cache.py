@@ -20,6 +20,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import uuid
 from pathlib import Path
 
 from _timing import CLI, alternate, report, timed
@@ -37,6 +38,7 @@ for folder in ("compose", "profiles", "plugins"):
     shutil.copytree(REPO / folder, work / folder)
 backend = work / "compose" / "services" / "backend" / "app.py"
 versions = itertools.count(1)
+RUN = uuid.uuid4().hex[:12]  # this run's own versions
 base_env = {k: v for k, v in os.environ.items() if k not in ("COMPOSE_PROJECT_NAME", "USE_PRODUCTION_IMAGES")}
 base_env["NETRA_STACK_PROFILE_PATH"] = str(work / "profiles")
 tags = {"content-hash": "bench-hash", "no-cache": "bench-nocache", "compose": "bench-compose",
@@ -44,8 +46,9 @@ tags = {"content-hash": "bench-hash", "no-cache": "bench-nocache", "compose": "b
 
 
 def edit_backend() -> None:
-    """A one-line change: the backend's VERSION."""
-    lines = [f'VERSION = "1.0.{next(versions)}"' if line.startswith("VERSION = ") else line
+    """A one-line change: the backend's VERSION, to a value no build has seen. (A value an earlier
+    run of this benchmark used would find its layer in the builder's cache: no change at all.)"""
+    lines = [f'VERSION = "1.0.{next(versions)}+{RUN}"' if line.startswith("VERSION = ") else line
              for line in backend.read_text().splitlines()]
     backend.write_text("\n".join(lines) + "\n")
 
