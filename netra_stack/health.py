@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import datetime, timezone
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING
@@ -183,17 +183,19 @@ def wait_until_healthy(
     timeout: float,
     on_report: Callable[[HealthReport], None] | None = None,
     wake: threading.Event | None = None,
+    healthy: Iterable[str] = (),
 ) -> tuple[HealthReport, str]:
     """Probe until the report is HEALTHY, a service failed, or the timeout passes.
 
-    `probe(skip)` builds a report; services in `skip` were HEALTHY last time and may be judged
-    from their container alone. Returns (last report, outcome) with outcome "healthy", "failed"
-    or "timeout". Between probes it sleeps on `wake` (set by the engine's events: a start, an
-    exit, a health status) for at most the current interval, which starts at 50 ms and grows.
+    `probe(skip)` builds a report; services in `skip` were HEALTHY last time (or, at first, are in
+    `healthy`: found so before the wait) and may be judged from their container alone. Returns
+    (last report, outcome) with outcome "healthy", "failed" or "timeout". Between probes it sleeps
+    on `wake` (set by the engine's events: a start, an exit, a health status) for at most the
+    current interval, which starts at 50 ms and grows.
     """
     started = time.monotonic()
     deadline = started + timeout
-    interval, healthy = 0.05, set()
+    interval, healthy = 0.05, set(healthy)
     while True:
         report = probe(healthy)
         healthy = {s.service for s in report.services if s.state is HealthState.HEALTHY}

@@ -260,11 +260,16 @@ class StackManager:
                 raise EngineError(f"{name} cannot start: {resolution.reason}",
                                   hint=f"plugin {self.plugins.deciders['netra_resolve_conflict']!r} refused it")
             self.plugins.notify("netra_before_up", plan=plan)
-            if build:
-                self._build(plan, compose, head_start=True)
-            plan = self._up(plan, compose)
-            if wait:
-                self._wait(plan, timeout)
+            early = _EarlyChecks(self, plan) if wait else None
+            try:
+                if build:
+                    self._build(plan, compose, head_start=True)
+                started = self._up(plan, compose)
+            finally:
+                healthy = early.stop() if early else {}
+            if wait:  # what was checked early holds for the plan it checked, not after new ports
+                self._wait(started, timeout, healthy if started is plan else {})
+            plan = started
             ports = self.ports(name)
             self.plugins.notify("netra_after_up", plan=plan, ports=ports)
             return name, ports
@@ -442,7 +447,9 @@ class StackManager:
         STARTING are probed on a short, growing interval."""
         return self._wait(self._plan_of(env_name or self._current()), timeout)
 
-    def _wait(self, plan: Plan, timeout: float | None) -> HealthReport:
+    def _wait(self, plan: Plan, timeout: float | None,
+              healthy: Mapping[str, ServiceHealth] | None = None) -> HealthReport:
+        """The wait itself; `healthy`: services found HEALTHY before it began (_EarlyChecks)."""
         from . import engine
 
         name = plan.name
@@ -454,7 +461,7 @@ class StackManager:
             if self.reporter.stream_logs:
                 self._stream_logs(report, seen_logs)
 
-        last: dict[str, ServiceHealth] = {}
+        last: dict[str, ServiceHealth] = dict(healthy or {})
 
         def probe(skip: set[str]) -> HealthReport:
             report = self._probe(plan, {s: last[s] for s in skip if s in last})
@@ -463,7 +470,7 @@ class StackManager:
 
         watch = engine.EventWatch(name)
         try:
-            report, outcome = wait_until_healthy(probe, timeout, on_report, wake=watch.wake)
+            report, outcome = wait_until_healthy(probe, timeout, on_report, wake=watch.wake, healthy=set(last))
         finally:
             watch.close()
         if outcome == "healthy":
@@ -605,6 +612,42 @@ class StackManager:
             if service not in known:
                 raise NotFoundError(f"unknown service {service!r} in profile {self.profile.name}; known: {', '.join(known)}",
                                     hint="service names are those of the compose files")
+
+
+class _EarlyChecks:
+    """Health checks that begin before `up` is done: while the code builds (for the services of
+    the head start) and while compose starts the later services. Each service is checked once its
+    container runs, so the wait after `up` has only the last ones left. Only HEALTHY results are
+    handed on; the wait checks everything else itself."""
+
+    INTERVAL = 0.25  # seconds between rounds when no container event wakes them sooner
+
+    def __init__(self, manager: StackManager, plan: Plan) -> None:
+        from . import engine
+
+        self.healthy: dict[str, ServiceHealth] = {}
+        self._stopped = threading.Event()
+        self._watch = engine.EventWatch(plan.name)
+        threading.Thread(target=self._run, args=(manager, plan), name=f"netra-early-{plan.name}",
+                         daemon=True).start()
+
+    def _run(self, manager: StackManager, plan: Plan) -> None:
+        try:
+            while not self._stopped.is_set():
+                report = manager._probe(plan, self.healthy)
+                self.healthy = {s.service: s for s in report.services if s.state is HealthState.HEALTHY}
+                self._watch.wake.wait(self.INTERVAL)
+                self._watch.wake.clear()
+        except Exception:  # e.g. containers removed under it (a failed `up`): the wait checks again
+            pass
+        finally:
+            self._watch.close()
+
+    def stop(self) -> dict[str, ServiceHealth]:
+        """Stop checking; the services found HEALTHY so far."""
+        self._stopped.set()
+        self._watch.wake.set()
+        return self.healthy
 
 
 _default: StackManager | None = None

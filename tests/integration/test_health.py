@@ -116,6 +116,19 @@ def test_dockers_test_is_run_only_once_the_services_own_command_passes(health_en
     manager.release_environment(name)
 
 
+def test_services_are_checked_while_compose_still_starts_later_ones(health_env):
+    # compose starts `later` only once Docker's first probe of `first` has passed (2 s after its
+    # start); the wait must not begin only then: `first` is checked while compose still waits.
+    manager = StackManager("health-early", environ=health_env)
+    name, _ = manager.acquire_environment()
+    found = {c.service: c for c in engine.containers(name)}
+    checked = float(engine.execute(found["first"].id, ["cat", "/checked"])[1])
+    started = float(engine.execute(found["later"].id, ["cat", "/started"])[1])
+    assert checked < started, f"first checked at {checked}, later started at {started}"
+    assert manager.get_health_report().healthy
+    manager.release_environment(name)
+
+
 def test_one_shot_service_that_exits_0_is_done(health_env):
     manager = StackManager("health-oneshot", environ=health_env)
     name, _ = manager.acquire_environment()
