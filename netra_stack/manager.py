@@ -633,11 +633,13 @@ class _EarlyChecks:
 
     def _run(self, manager: StackManager, plan: Plan) -> None:
         try:
-            while not self._stopped.is_set():
-                report = manager._probe(plan, self.healthy)
-                self.healthy = {s.service: s for s in report.services if s.state is HealthState.HEALTHY}
+            while True:  # nothing runs yet: the first round waits for an event (or the interval)
                 self._watch.wake.wait(self.INTERVAL)
                 self._watch.wake.clear()
+                if self._stopped.is_set():
+                    break
+                report = manager._probe(plan, self.healthy)
+                self.healthy = {s.service: s for s in report.services if s.state is HealthState.HEALTHY}
         except Exception:  # e.g. containers removed under it (a failed `up`): the wait checks again
             pass
         finally:
