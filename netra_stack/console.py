@@ -136,7 +136,7 @@ def print_health(report: HealthReport, *, details: bool = False) -> None:
             check = "-" if s.check is None else ("ok" if s.check.ok else "fail")
             latency = "" if s.check is None else f" {s.check.latency_ms:.0f}ms"
             _say(f"  {s.service:<12} {s.state.value:<10} container={s.container_state} "
-                      f"docker={s.docker_health or '-'} check={check}{latency}  {s.detail}")
+                 f"docker={s.docker_health or '-'} check={check}{latency}  {s.detail}")
     if details:
         for s in report.not_healthy():
             _say(f"--- {s.service}: {s.state.value}: {s.detail}")
@@ -192,7 +192,7 @@ def print_environments(envs: list[Environment]) -> None:
     else:
         for e in envs:
             _say(f"{e.name}  profile={e.profile}  owner={e.owner}  state={e.state}  services={','.join(sorted(e.services))}  "
-                      f"ports={','.join(f'{s}:{p}' for s, p in sorted(_primary(e).items()))}  age={_age(e.age_seconds)}")
+                 f"ports={','.join(f'{s}:{p}' for s, p in sorted(_primary(e).items()))}  age={_age(e.age_seconds)}")
         if not envs:
             _say("no netra-stack environments on this engine")
 
