@@ -107,7 +107,6 @@ class CliReporter(Reporter):
 
 
 def health_table(report: HealthReport) -> Table:
-    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=f"{report.environment} ({report.profile}): {report.state.value}", title_justify="left")
@@ -118,10 +117,10 @@ def health_table(report: HealthReport) -> Table:
         table.add_row(
             s.service,
             f"[{_STATE_STYLE[s.state]}]{s.state.value}[/]",
-            escape(s.container_state),
-            escape(s.docker_health or "-"),
-            escape((s.docker_probe or "").splitlines()[-1][:40] if s.docker_probe else "-"),
-            escape("-" if check is None else ("ok" if check.ok else f"fail: {check.output.splitlines()[-1][:40] if check.output else check.exit_code}")),
+            _escape(s.container_state),
+            _escape(s.docker_health or "-"),
+            _escape((s.docker_probe or "").splitlines()[-1][:40] if s.docker_probe else "-"),
+            _escape("-" if check is None else ("ok" if check.ok else f"fail: {check.output.splitlines()[-1][:40] if check.output else check.exit_code}")),
             "-" if check is None else f"{check.latency_ms:.0f} ms",
         )
     return table
