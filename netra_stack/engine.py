@@ -187,7 +187,8 @@ def logs(container_id: str, tail: int | str = 20, since: float | None = None) ->
 
 class EventWatch:
     """The engine's container events for one environment, as a wake-up call: `wake` is set on
-    every event (start, die, health_status, ...), so a wait reacts at once instead of sleeping."""
+    every change (start, die, health_status, ...), so a wait reacts at once instead of sleeping.
+    Execs are no news: most are the wait's own checks, which would wake it at once, every round."""
 
     def __init__(self, environment: str) -> None:
         self.wake = threading.Event()
@@ -197,8 +198,9 @@ class EventWatch:
 
     def _follow(self) -> None:
         try:
-            for _event in self._stream:
-                self.wake.set()
+            for event in self._stream:
+                if not str(event.get("Action", "")).startswith("exec_"):
+                    self.wake.set()
         except Exception:  # the stream was closed under us, or the engine went away: stop quietly
             pass
 

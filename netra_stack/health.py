@@ -175,7 +175,7 @@ FAST_PHASE = 20.0  # seconds during which probes stay frequent (most services ar
 
 def next_interval(interval: float, waited: float) -> float:
     """Probe often while a stack is likely to become ready, then back off (no busy polling)."""
-    return min(interval * 1.25, 0.25 if waited < FAST_PHASE else 2.0)
+    return min(interval * 1.25, 0.1 if waited < FAST_PHASE else 2.0)
 
 
 def wait_until_healthy(
