@@ -14,12 +14,15 @@ def run_check(container, argv) -> CheckResult:
     return CheckResult(ok=code == 0, output=output[-500:], latency_ms=seconds * 1000, exit_code=code)
 
 
-def probe_container(container) -> CheckResult | None:
+def probe_container(container, ran: tuple[list[str], CheckResult] | None = None) -> CheckResult | None:
     """Docker's own healthcheck test, run now, while Docker still says `starting` (its first probe
-    comes one interval after start); None when Docker has spoken or there is no healthcheck."""
+    comes one interval after start); None when Docker has spoken or there is no healthcheck.
+    `ran`: a command just run in the container and its result, reused when it is that very test."""
     if container is None or not container.running or container.health != "starting":
         return None
     argv = container.healthcheck_argv()
+    if ran and argv == ran[0]:
+        return ran[1]
     return run_check(container, argv) if argv else None
 
 
@@ -28,6 +31,9 @@ def netra_check_health(service, container, plan):
     command = plan.health_command(service)
     check = run_check(container, command) if command and container is not None and container.running else None
     # While the service's own command fails, Docker's test cannot change the verdict: skip it
-    # (half the execs of a wait, on a stack still coming up).
-    container_check = probe_container(container) if check is None or check.ok else None
+    # (half the execs of a wait, on a stack still coming up). Where both are the same command, the
+    # one run answers for both.
+    container_check = None
+    if check is None or check.ok:
+        container_check = probe_container(container, ran=(command, check) if check else None)
     return judge(service, container, check, one_shot=plan.is_one_shot(service), container_check=container_check)

@@ -116,6 +116,18 @@ def test_dockers_test_is_run_only_once_the_services_own_command_passes(health_en
     manager.release_environment(name)
 
 
+def test_a_health_command_that_is_dockers_test_runs_once_per_round(health_env):
+    # the command appends to /passes each time it passes; Docker's own first probe comes after 30 s
+    recorder = Recorder()
+    manager = StackManager("health-counted", environ=health_env, reporter=recorder)
+    name, _ = manager.acquire_environment()
+    counted = service(recorder.reports[-1], "counted")
+    assert counted.state.value == "HEALTHY" and counted.docker_health == "starting" and counted.container_check.ok
+    container = engine.containers(name)[0]
+    assert engine.execute(container.id, ["cat", "/passes"])[1].split() == ["passed"]
+    manager.release_environment(name)
+
+
 def test_services_are_checked_while_compose_still_starts_later_ones(health_env):
     # compose starts `later` only once Docker's first probe of `first` has passed (2 s after its
     # start); the wait must not begin only then: `first` is checked while compose still waits.
