@@ -264,6 +264,8 @@ class StackManager:
             try:
                 if build:
                     self._build(plan, compose, head_start=True)
+                if early:
+                    early.only(self.awaited_healthy)
                 started = self._up(plan, compose)
             finally:
                 healthy = early.stop() if early else {}
@@ -494,9 +496,11 @@ class StackManager:
             for line in text.splitlines():
                 self.reporter.log_line(s.service, redactor.redact(line))
 
-    def _probe(self, plan: Plan, healthy: dict[str, ServiceHealth]) -> HealthReport:
-        """One report. A service in `healthy` (HEALTHY at the last probe of this wait) keeps that
-        result while its container still runs the same way, without running its checks again."""
+    def _probe(self, plan: Plan, healthy: dict[str, ServiceHealth],
+               services: Iterable[str] | None = None) -> HealthReport:
+        """One report (of `services`, by default all). A service in `healthy` (HEALTHY at the last
+        probe of this wait) keeps that result while its container still runs the same way,
+        without running its checks again."""
         from . import engine
 
         latest: dict[str, Any] = {}
@@ -515,8 +519,9 @@ class StackManager:
             return result or judge(service, container, None, one_shot=plan.is_one_shot(service))
 
         # Services are checked side by side: a round takes as long as the slowest check, not their sum.
-        with ThreadPoolExecutor(max_workers=max(1, len(plan.services))) as pool:
-            results = list(pool.map(check, plan.services))
+        services = plan.services if services is None else [s for s in plan.services if s in services]
+        with ThreadPoolExecutor(max_workers=max(1, len(services))) as pool:
+            results = list(pool.map(check, services))
         return HealthReport(plan.name, plan.profile.name, results, self.dependencies)
 
     @cached_property
@@ -524,6 +529,14 @@ class StackManager:
         """Service -> the services it depends on, from the compose model (once, not per probe)."""
         return {name: list((spec or {}).get("depends_on") or {})
                 for name, spec in self.base_model().get("services", {}).items()}
+
+    @cached_property
+    def awaited_healthy(self) -> set[str]:
+        """The services another one depends on with `condition: service_healthy`: compose's `up`
+        waits until Docker calls them healthy."""
+        return {dependency for spec in self.base_model().get("services", {}).values()
+                for dependency, how in ((spec or {}).get("depends_on") or {}).items()
+                if (how or {}).get("condition") == "service_healthy"}
 
     def _with_logs(self, report: HealthReport) -> HealthReport:
         from . import engine
@@ -615,10 +628,12 @@ class StackManager:
 
 
 class _EarlyChecks:
-    """Health checks that begin before `up` is done: while the code builds (for the services of
-    the head start) and while compose starts the later services. Each service is checked once its
-    container runs, so the wait after `up` has only the last ones left. Only HEALTHY results are
-    handed on; the wait checks everything else itself."""
+    """Health checks that begin before `up` is done, where compose leaves time for them: while the
+    code builds (the services of the head start), then, during compose's `up`, only the services
+    it waits to be healthy (`service_healthy`). Checks while compose merely starts containers,
+    level after level, would compete with it for the CPU and slow it down more than they save.
+    Each service is checked once its container runs, so the wait after `up` has only the last
+    ones left. Only HEALTHY results are handed on; the wait checks everything else itself."""
 
     INTERVAL = 0.25  # seconds between rounds when no container event wakes them sooner
 
@@ -626,6 +641,7 @@ class _EarlyChecks:
         from . import engine
 
         self.healthy: dict[str, ServiceHealth] = {}
+        self._services: set[str] | None = None  # None: all of them
         self._stopped = threading.Event()
         self._watch = engine.EventWatch(plan.name)
         threading.Thread(target=self._run, args=(manager, plan), name=f"netra-early-{plan.name}",
@@ -638,12 +654,20 @@ class _EarlyChecks:
                 self._watch.wake.clear()
                 if self._stopped.is_set():
                     break
-                report = manager._probe(plan, self.healthy)
-                self.healthy = {s.service: s for s in report.services if s.state is HealthState.HEALTHY}
+                services = self._services
+                if services is not None and not services:
+                    continue
+                checked = {s.service: s for s in manager._probe(plan, self.healthy, services).services}
+                self.healthy = {service: health for service, health in {**self.healthy, **checked}.items()
+                                if health.state is HealthState.HEALTHY}
         except Exception:  # e.g. containers removed under it (a failed `up`): the wait checks again
             pass
         finally:
             self._watch.close()
+
+    def only(self, services: set[str]) -> None:
+        """From now on check only these services (compose's `up` begins)."""
+        self._services = services
 
     def stop(self) -> dict[str, ServiceHealth]:
         """Stop checking; the services found HEALTHY so far."""

@@ -132,6 +132,7 @@ def test_services_are_checked_while_compose_still_starts_later_ones(health_env):
     # compose starts `later` only once Docker's first probe of `first` has passed (2 s after its
     # start); the wait must not begin only then: `first` is checked while compose still waits.
     manager = StackManager("health-early", environ=health_env)
+    assert manager.awaited_healthy == {"first"}  # the services checked while compose's `up` runs
     name, _ = manager.acquire_environment()
     found = {c.service: c for c in engine.containers(name)}
     checked = float(engine.execute(found["first"].id, ["cat", "/checked"])[1])
