@@ -128,6 +128,21 @@ def test_a_health_command_that_is_dockers_test_runs_once_per_round(health_env):
     manager.release_environment(name)
 
 
+def test_waits_wake_on_container_changes_not_on_their_own_execs(health_env):
+    manager = StackManager("health-plain", environ=health_env)
+    name, _ = manager.acquire_environment()
+    plain = next(c for c in engine.containers(name) if c.service == "plain")
+    watch = engine.EventWatch(name)
+    try:
+        assert engine.execute(plain.id, ["true"])[0] == 0
+        assert not watch.wake.wait(1.0)  # its events (exec_create, exec_start, exec_die) came and went
+        engine.client().api.restart(plain.id, timeout=1)
+        assert watch.wake.wait(30)
+    finally:
+        watch.close()
+    manager.release_environment(name)
+
+
 def test_services_are_checked_while_compose_still_starts_later_ones(health_env):
     # compose starts `later` only once Docker's first probe of `first` has passed (2 s after its
     # start); the wait must not begin only then: `first` is checked while compose still waits.
