@@ -357,8 +357,9 @@ class StackManager:
                                  start_meanwhile=starting, on_line=self.reporter.compose_line)
             for service in wave:
                 decision = decisions[service]
-                outcomes.append(BuildOutcome(service, True, decision.reason, round(took[service], 2), decision.no_cache))
-                self.reporter.event(f"{service}: built in {took[service]:.1f}s ({decision.reason})")
+                seconds = round(took[service], 2)  # the report and the message say the same
+                outcomes.append(BuildOutcome(service, True, decision.reason, seconds, decision.no_cache))
+                self.reporter.event(f"{service}: built in {seconds:.1f}s ({decision.reason})")
         self._replaced = {s: old for s, old in previous.items() if old and engine.image_id(plan.images[s]) != old}
         self._remove_replaced()
         self.builds = outcomes
