@@ -72,9 +72,11 @@ class CliReporter(Reporter):
             _say(f"netra-stack: {message}", stderr=True)
 
     def compose_line(self, line: str) -> None:
-        if self.verbose and fancy():
+        if not self.verbose:
+            return
+        if fancy():
             _rich(stderr=True).print(f"  [dim]{_escape(line)}[/]")
-        elif self.verbose:
+        else:
             _say(f"  compose: {line}", stderr=True)
 
     def log_line(self, service: str, line: str) -> None:

@@ -656,8 +656,8 @@ class _EarlyChecks:
                 if self._stopped.is_set():
                     break
                 services = self._services
-                if services is not None and not services:
-                    continue
+                if services is not None and not services:  # nothing left that compose waits for
+                    break
                 checked = {s.service: s for s in manager._probe(plan, self.healthy, services).services}
                 self.healthy = {service: health for service, health in {**self.healthy, **checked}.items()
                                 if health.state is HealthState.HEALTHY}
