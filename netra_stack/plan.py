@@ -65,6 +65,7 @@ class Plan:
     force: bool = False  # remove foreign containers in the way (`up --force`)
     override: dict[str, Any] = field(default_factory=dict)
     images: dict[str, str] = field(default_factory=dict)  # service with a build section -> the image it builds
+    one_shot: frozenset[str] = frozenset()  # services that run to completion: exit 0 is success
 
     @property
     def uses_production_images(self) -> bool:
@@ -75,17 +76,23 @@ class Plan:
         """The profile's [services.NAME] settings, or None."""
         return self.profile.services.get(service)
 
-    def health_command(self, service: str) -> list[str] | None:
-        """The profile's health command of a service, as argv, or None."""
+    def health_check(self, service: str):
+        """The profile's health check of a service: a command (str or argv list), a host-side
+        check (HttpCheck, TcpCheck, LogCheck), or None."""
         settings = self.service_settings(service)
-        if settings is None or settings.health is None:
-            return None
-        return shlex.split(settings.health) if isinstance(settings.health, str) else list(settings.health)
+        return settings.health if settings is not None else None
+
+    def health_command(self, service: str) -> list[str] | None:
+        """The profile's health command of a service (run inside the container), as argv, or None."""
+        check = self.health_check(service)
+        if isinstance(check, str):
+            return shlex.split(check)
+        return list(check) if isinstance(check, list) else None
 
     def is_one_shot(self, service: str) -> bool:
-        """Whether the profile declares the service one-shot (exit 0 counts as done)."""
-        settings = self.service_settings(service)
-        return bool(settings and settings.one_shot)
+        """Whether the service runs to completion (exit 0 counts as done): as the profile says, else
+        as the compose model implies (another service waits for it to complete successfully)."""
+        return service in self.one_shot
 
 
 # --- names and environment --------------------------------------------------------------------
@@ -174,6 +181,33 @@ def check_services(profile: Profile, model: Mapping[str, Any]) -> None:
             )
 
 
+def _depends_on(spec: Mapping[str, Any] | None) -> dict[str, dict]:
+    """A service's depends_on as compose's long form: dependency -> {condition, required, ...}."""
+    found = (spec or {}).get("depends_on") or {}
+    if isinstance(found, list):
+        return {name: {"condition": "service_started"} for name in found}
+    return {name: dict(how or {}) for name, how in found.items()}
+
+
+def awaited(model: Mapping[str, Any], condition: str) -> set[str]:
+    """The services another one depends on with this condition (service_healthy, service_completed_successfully)."""
+    return {dependency for spec in (model.get("services") or {}).values()
+            for dependency, how in _depends_on(spec).items() if how.get("condition") == condition}
+
+
+def one_shot_services(profile: Profile, model: Mapping[str, Any]) -> frozenset[str]:
+    """Services that run to completion: those the profile says are, and, unless it says otherwise,
+    those another service waits for with `condition: service_completed_successfully`."""
+    inferred = awaited(model, "service_completed_successfully")
+    found = set()
+    for service in model.get("services", {}):
+        settings = profile.services.get(service)
+        declared = settings.one_shot if settings else None
+        if declared or (declared is None and service in inferred):
+            found.add(service)
+    return frozenset(found)
+
+
 def resolve_plan(
     profile: Profile,
     model: Mapping[str, Any],
@@ -191,9 +225,12 @@ def resolve_plan(
         own[L.LEASE] = lease
     services: dict[str, Any] = {}
     images: dict[str, str] = {}
+    one_shot = one_shot_services(profile, model)
     for service, spec in model.get("services", {}).items():
         spec = spec or {}
         services[service] = _service_override(profile, service, spec, own, requests, host_ports)
+        if service in one_shot:
+            services[service]["labels"][L.ONE_SHOT] = "true"
         if spec.get("build") is not None:
             images[service] = spec.get("image") or built_image_name(profile, service)
             if not spec.get("image"):  # one name for every environment, not compose's per-project one
@@ -217,6 +254,7 @@ def resolve_plan(
         fixed_ports=frozenset(r.key for r in requests if r.strategy == "fixed"),
         override=override,
         images=images,
+        one_shot=one_shot,
     )
 
 
@@ -271,8 +309,6 @@ def _service_override(profile, service, spec, own, requests, host_ports) -> dict
         out["ports"] = Override(ports)
     if settings is None:
         return out
-    if settings.one_shot:
-        out["labels"][L.ONE_SHOT] = "true"
     if settings.memory:
         out["mem_limit"] = settings.memory
     if settings.cpus:

@@ -64,13 +64,39 @@ class PortSpec(_Strict):
     )
 
 
+class HttpCheck(_Strict):
+    """Healthy when an HTTP GET of `http` on the container's `port` answers `status` (from the host)."""
+
+    http: str = Field(description="The path to GET, e.g. '/health'.")
+    port: Port = Field(description="The container port to connect to.")
+    status: int = Field(200, ge=100, le=599, description="The HTTP status expected.")
+
+
+class TcpCheck(_Strict):
+    """Healthy when a TCP connection to the container port `tcp` succeeds (from the host)."""
+
+    tcp: Port = Field(description="The container port to connect to.")
+
+
+class LogCheck(_Strict):
+    """Healthy once the container's log holds `log` (a substring) `times` times."""
+
+    log: str = Field(min_length=1, description="Text the log must contain, e.g. 'ready to accept connections'.")
+    times: int = Field(1, ge=1, description="How many times it must appear.")
+
+
+HealthCheck = str | list[str] | HttpCheck | TcpCheck | LogCheck
+
+
 class ServiceSettings(_Strict):
     """What a profile sets for one compose service."""
 
     memory: MemorySize | None = Field(None, description="Memory limit, e.g. '512m'.")
     cpus: float | None = Field(None, gt=0, description="CPU limit in cores, e.g. 0.5.")
-    health: str | list[str] | None = Field(
-        None, description="Service-level health command run inside the container (argv list, or a string split like a shell would)."
+    health: HealthCheck | None = Field(
+        None, description="Service-level health check: a command run inside the container (argv list, or a string "
+        "split like a shell would), or a check from the host: { http = '/health', port = 8000, status = 200 }, "
+        "{ tcp = 5432 }, { log = 'ready to accept connections' }."
     )
     ports: list[PortSpec] = Field(default_factory=list, description="Container ports to publish on the host.")
     tmpfs: list[str] = Field(default_factory=list, description="tmpfs mounts, e.g. '/var/lib/postgresql/data:size=512m'.")
@@ -79,7 +105,13 @@ class ServiceSettings(_Strict):
         default_factory=list, description="Flags appended to the service's command (the compose file's, or `command`)."
     )
     environment: dict[str, str] = Field(default_factory=dict, description="Environment variables of the container.")
-    one_shot: bool = Field(False, description="Runs to completion (e.g. migrations): exit 0 counts as done.")
+    one_shot: bool | None = Field(
+        None, description="Runs to completion (e.g. migrations): exit 0 counts as done. Default: true for a service "
+        "that another waits for with `condition: service_completed_successfully`, false otherwise."
+    )
+    stop_timeout: float | None = Field(
+        None, ge=0, description="Seconds between SIGTERM and SIGKILL when stopped (default: the profile's)."
+    )
     build_cache: BuildCache | None = Field(None, description="This service's build-cache policy (default: the profile's).")
 
 
@@ -115,7 +147,24 @@ class Profile(_Strict):
         "{profile}-{id}", description="Template of environment names: {profile}, {env}, {id} (short random), {user}."
     )
     env: dict[str, str] = Field(
-        default_factory=dict, description="Variables for compose's interpolation (DOCKER_TAG, BUILD_TARGET, ...)."
+        default_factory=dict, description="Variables for compose's interpolation (DOCKER_TAG, BUILD_TARGET, ...), "
+        "over the env files and under the process environment."
+    )
+    env_files: list[str] | None = Field(
+        None, description="Env files for compose's interpolation, relative to project_dir, later ones winning "
+        "(compose's --env-file); default: the compose project directory's .env, if there is one."
+    )
+    compose_profiles: list[str] = Field(
+        default_factory=list, description="Compose profiles to enable (compose's --profile; COMPOSE_PROFILES adds to them)."
+    )
+    container_names: Literal["unique", "keep"] | None = Field(
+        None, description="A fixed container_name: unique makes it {env}-{name} (the old name stays an alias on the "
+        "environment's networks); keep uses it as is, so only one environment can have it. Default: unique when "
+        "project_name contains {id}, else keep."
+    )
+    stop_timeout: float | None = Field(
+        None, ge=0, description="Seconds between SIGTERM and SIGKILL on down, clean and teardown "
+        "(default: 2 for test environments, else compose's own: the file's stop_grace_period or 10)."
     )
     ports: PortsPolicy = Field(default_factory=PortsPolicy)
     build_cache: BuildCache = Field(
@@ -136,6 +185,22 @@ class Profile(_Strict):
     @property
     def env_type(self) -> str:
         return self.environment or "test"
+
+    @property
+    def unique_container_names(self) -> bool:
+        """Whether a fixed container_name is made unique per environment."""
+        if self.container_names:
+            return self.container_names == "unique"
+        return "{id}" in self.project_name
+
+    def stop_timeout_of(self, service: str) -> float | None:
+        """Seconds a service gets to stop: its own setting, the profile's, 2 for tests, else None (compose's)."""
+        settings = self.services.get(service)
+        if settings and settings.stop_timeout is not None:
+            return settings.stop_timeout
+        if self.stop_timeout is not None:
+            return self.stop_timeout
+        return 2.0 if self.env_type == "test" else None
 
     def build_cache_of(self, service: str) -> str:
         """The build-cache policy of one service: its own setting, else the profile's."""
