@@ -182,6 +182,24 @@ def schema_cmd() -> None:
     print_json(profile_json_schema())
 
 
+@main.command("init")
+@click.option("--dir", "folder", default=".", metavar="DIR", help="The compose project's directory (default: here).")
+@click.option("-f", "--file", "files", multiple=True, metavar="FILE",
+              help="A compose file, relative to DIR; repeatable (default: those compose itself picks in DIR).")
+@click.option("--print", "to_stdout", is_flag=True, help="Print the profile instead of writing DIR/profiles/test.toml.")
+@handled
+def init_cmd(folder: str, files: tuple[str, ...], to_stdout: bool) -> None:
+    """Write profiles/test.toml for an existing compose project, from its resolved configuration."""
+    from .init import init_profile
+
+    text, path = init_profile(folder, files, write=not to_stdout)
+    if to_stdout:
+        click.echo(text, nl=False)
+        return
+    shown = os.path.relpath(path) if path.is_relative_to(os.getcwd()) else str(path)
+    click.echo(f"wrote {shown}; fill in its memory limits, then: netra-stack up --profile {shown}")
+
+
 @main.command("config")
 @profile_option
 @click.option("--reveal-secrets", is_flag=True, help="Do not mask passwords and tokens.")
