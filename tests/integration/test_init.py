@@ -59,6 +59,8 @@ def test_init_writes_a_profile_that_comes_up_twice_side_by_side(tmp_path):
     assert again.returncode == ExitCode.USAGE
     assert again.stderr.strip().count("\n") == 0 and str(profile_path) in again.stderr and "--print" in again.stderr
     assert profile_path.read_text() == text
+    reprinted = run_cli("init", "--dir", str(root), "--print")  # --print never minds an existing profile
+    assert reprinted.returncode == 0 and reprinted.stdout == text, reprinted.stderr
 
     env = {**os.environ, "NETRA_STACK_PROFILE_PATH": str(root / "profiles")}
     env.pop("COMPOSE_PROJECT_NAME", None)
