@@ -22,9 +22,11 @@ _KEY = re.compile(
     re.IGNORECASE,
 )
 _QUOTED = {'"': re.compile(r'"(?:[^"\\]|\\.)*"'), "'": re.compile(r"'(?:[^']|'')*'")}
-_WORD = re.compile(r"[^\s,;'\"}\]]+")  # an env-style value ends at a space or a separator
+_WORD = re.compile(r"(?:\$\{[^}\s]*\}|[^\s,;'\"}\]])+")  # an env-style value ends at a space or a separator
 _BLOCK_SCALAR = re.compile(r"[|>][-+0-9]*[ \t]*(?:#.*)?$")
 _PATH = re.compile(r"(?:~|\.{1,2})?/\S*")
+# `$DB_PASSWORD`, `${DB_PASSWORD}`, `$(cat FILE)` (with compose's `$$` escape) name a secret, are none
+_REFERENCE = re.compile(r"\$\$?(?:\{[A-Za-z_]\w*\}|[A-Z_][A-Z0-9_]*|\(.*)")
 _URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<password>[^@\s/]+)(?=@)", re.IGNORECASE)
 # A mask that begins a plain YAML value would read as an alias (`- ***`): such a value is quoted.
 _LEADING_MASK = re.compile(
@@ -86,20 +88,24 @@ def _masked(value: str, *, env_style: bool, quote: str | None, flow: bool) -> tu
     """How far the value at the start of `value` goes, and its mask (None: keep it)."""
     if not quote and value[0] in _QUOTED and (quoted := _QUOTED[value[0]].match(value)):
         inner = quoted.group()[1:-1]
-        return quoted.end(), None if not inner or _PATH.fullmatch(inner) else value[0] + MASK + value[0]
-    if env_style:
+        return quoted.end(), None if _no_secret(inner) else value[0] + MASK + value[0]
+    if env_style or quote:  # a value inside a string (a command line, a message) is one word
         word = _WORD.match(value)
         end = word.end() if word else 0
-    elif value[0] in "{[" and not quote:
+    elif value[0] in "{[":
         return 0, None  # a flow collection: its own keys are looked at
-    else:  # a plain YAML value: the rest of the line, up to a comment or the end of its context
-        ends = re.compile(re.escape(quote) if quote else r"[ \t]#" + (r"|[,}\]]" if flow else ""))
-        stop = ends.search(value)
+    else:  # a plain YAML value: the rest of the line, up to a comment or the end of its flow item
+        stop = re.search(r"[ \t]#" + (r"|[,}\]]" if flow else ""), value)
         end = len(value[:stop.start() if stop else len(value)].rstrip())
-    if not end or _PATH.fullmatch(value[:end]):
+    if _no_secret(value[:end]):
         return end, None
     # inside a quoted string, or after `=`, a bare mask is safe; as a plain YAML value it is an alias
     return end, MASK if quote or env_style else f"'{MASK}'"
+
+
+def _no_secret(value: str) -> bool:
+    """Empty, a path, or a variable reference: it says where a secret is, not what it is."""
+    return not value or bool(_PATH.fullmatch(value) or _REFERENCE.fullmatch(value))
 
 
 def _context(prefix: str) -> tuple[str | None, bool]:

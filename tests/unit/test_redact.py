@@ -125,7 +125,7 @@ def test_multiline_known_secret_masked_line_by_line():
 
 
 def test_key_inside_a_quoted_string_keeps_the_quotes():
-    assert Redactor().redact("command: 'echo password: hunter22 here'") == "command: 'echo password: ***'"
+    assert Redactor().redact("command: 'echo password: hunter22 here'") == "command: 'echo password: *** here'"
     assert Redactor().redact('command: ["sh", "-c", "run --password=hunter22"]') == \
         'command: ["sh", "-c", "run --password=***"]'
 
@@ -140,3 +140,11 @@ def test_redacting_twice_changes_nothing_more():
     text = "A_PASSWORD: hunter22\nB_TOKEN: \"x\"\n- tok-1234\nurl: redis://:pw12@h\n"
     once = Redactor(["tok-1234"]).redact(text)
     assert Redactor(["tok-1234"]).redact(once) == once
+
+
+def test_value_inside_a_string_is_one_word_and_references_stay():
+    """In a command line the value ends at a space, and `$DB_PASSWORD` names a secret, is none."""
+    text = ("""      - 'echo "password: $$DB_PASSWORD"; echo "API_TOKEN=${API_TOKEN}"; echo "secret: $$(cat $$F)";"""
+            """ login --password=hunter22 x'""")
+    assert Redactor().redact(text) == text.replace("hunter22", MASK)
+    assert Redactor().redact("password: $ecret") == "password: '***'"
