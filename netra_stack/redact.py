@@ -21,6 +21,7 @@ _KEY = re.compile(
     r"(?:(?P<assign>[ \t]*=[ \t]*)|(?P<colon>:[ \t]+|(?<=[\"']):[ \t]*))(?=\S)",
     re.IGNORECASE,
 )
+_FILE_KEY = re.compile(r"_file$", re.IGNORECASE)  # POSTGRES_PASSWORD_FILE: where the secret is
 _QUOTED = {'"': re.compile(r'"(?:[^"\\]|\\.)*"'), "'": re.compile(r"'(?:[^']|'')*'")}
 _WORD = re.compile(r"(?:\$\{[^}\s]*\}|[^\s,;'\"}\]])+")  # an env-style value ends at a space or a separator
 _BLOCK_SCALAR = re.compile(r"[|>][-+0-9]*[ \t]*(?:#.*)?$")
@@ -75,8 +76,9 @@ def _mask_values(line: str) -> tuple[str, int | None]:
         value = line[found.end():]
         if found["colon"] and not quote and _BLOCK_SCALAR.match(value):
             return "".join(out) + line[pos:], found.start()
-        end, mask = _masked(value, env_style=bool(found["assign"]), quote=quote, flow=flow)
-        if mask is None or re.search(r"_file$", found["key"], re.IGNORECASE):
+        end, mask = (0, None) if _FILE_KEY.search(found["key"]) else \
+            _masked(value, env_style=bool(found["assign"]), quote=quote, flow=flow)
+        if mask is None:
             scan = found.end()  # nothing to mask here; a key may still follow (a flow mapping)
             continue
         out.append(line[pos:found.end()] + mask)
