@@ -111,8 +111,8 @@ class CliReporter(Reporter):
 def health_table(report: HealthReport) -> Table:
     from rich.table import Table
 
-    table = Table(title=f"{report.environment} ({report.profile}): {report.state.value}", title_justify="left")
-    for column in ("service", "state", "container", "docker health", "last probe", "service check", "latency"):
+    table = Table(title=_headline(report), title_justify="left")
+    for column in ("service", "state", "container", "docker health", "last probe", "service check", "latency", "why"):
         table.add_column(column)
     for s in report.services:
         check = s.check
@@ -124,27 +124,38 @@ def health_table(report: HealthReport) -> Table:
             _escape((s.docker_probe or "").splitlines()[-1][:40] if s.docker_probe else "-"),
             _escape("-" if check is None else ("ok" if check.ok else f"fail: {check.output.splitlines()[-1][:40] if check.output else check.exit_code}")),
             "-" if check is None else f"{check.latency_ms:.0f} ms",
+            _escape(_why(report, s)),
         )
     return table
+
+
+def _headline(report: HealthReport) -> str:
+    return f"{report.environment} ({report.profile}): {report.state.value}, {report.running} running"
+
+
+def _why(report: HealthReport, s) -> str:
+    """A service's detail, and the dependency that likely holds it up."""
+    cause = report.cause(s.service)
+    return f"{s.detail}; {cause}" if cause else s.detail
 
 
 def print_health(report: HealthReport, *, details: bool = False) -> None:
     if fancy():
         _rich().print(health_table(report))
     else:
-        _say(f"{report.environment} ({report.profile}): {report.state.value}")
+        _say(_headline(report))
         for s in report.services:
             check = "-" if s.check is None else ("ok" if s.check.ok else "fail")
             latency = "" if s.check is None else f" {s.check.latency_ms:.0f}ms"
             _say(f"  {s.service:<12} {s.state.value:<10} container={s.container_state} "
-                 f"docker={s.docker_health or '-'} check={check}{latency}  {s.detail}")
+                 f"docker={s.docker_health or '-'} check={check}{latency}  {_why(report, s)}")
     if details:
         for s in report.not_healthy():
             _say(f"--- {s.service}: {s.state.value}: {s.detail}")
             if s.docker_probe:
                 _say(f"    last Docker probe: {s.docker_probe.splitlines()[-1]}")
             if s.check and not s.check.ok:
-                _say(f"    health command output: {s.check.output.splitlines()[-1] if s.check.output else '(none)'}")
+                _say(f"    {s.check.title} output: {s.check.output.splitlines()[-1] if s.check.output else '(none)'}")
             if s.logs:
                 _say("    last log lines:")
                 for line in s.logs.rstrip().splitlines():

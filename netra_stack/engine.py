@@ -74,6 +74,7 @@ class ContainerInfo:
     started: datetime | None = None
     restart_count: int = 0
     healthcheck: tuple[str, ...] = ()  # Docker's healthcheck test, e.g. ("CMD-SHELL", "pg_isready")
+    addresses: dict[str, str] = field(default_factory=dict)  # network -> the container's IP on it
 
     @property
     def service(self) -> str:
@@ -107,6 +108,9 @@ class ContainerInfo:
             started=_parse_time(state.get("StartedAt")),
             restart_count=data.get("RestartCount", 0),
             healthcheck=tuple(((data.get("Config") or {}).get("Healthcheck") or {}).get("Test") or ()),
+            addresses={network: found.get("IPAddress") or found.get("GlobalIPv6Address")
+                       for network, found in ((data.get("NetworkSettings") or {}).get("Networks") or {}).items()
+                       if found and (found.get("IPAddress") or found.get("GlobalIPv6Address"))},
         )
 
     def healthcheck_argv(self) -> list[str] | None:

@@ -1,18 +1,23 @@
 """The health model: states, per-service results, the environment's report, and the wait loop.
 
 Three levels (the seed's): container (Docker's own healthcheck), service (the profile's health
-command, run inside the container by the health hook), system (the whole environment).
+check, run by the health hook: a command inside the container, or an http, tcp or log check
+from the host), system (the whole environment).
 """
 
 from __future__ import annotations
 
+import json
+import os
 import threading
 import time
 from datetime import datetime, timezone
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import TYPE_CHECKING
+
+from .state import state_dir
 
 if TYPE_CHECKING:
     from .engine import ContainerInfo
@@ -27,12 +32,22 @@ class HealthState(str, Enum):
 
 @dataclass(frozen=True)
 class CheckResult:
-    """The outcome of one service-level health command."""
+    """The outcome of one service-level check: a command in the container, or a check from the host."""
 
     ok: bool
-    output: str
+    output: str  # the command's output tail, or what the host saw: "HTTP 503", "connection refused"
     latency_ms: float
-    exit_code: int | None = None
+    exit_code: int | None = None  # a command's; None for host-side checks
+    kind: str = "command"  # command | http | tcp | log
+
+    @property
+    def title(self) -> str:
+        return "health command" if self.kind == "command" else f"{self.kind} check"
+
+    @property
+    def reason(self) -> str:
+        """Why it failed, in a few words."""
+        return f"exit {self.exit_code}" if self.kind == "command" else self.output
 
 
 @dataclass(frozen=True)
@@ -68,7 +83,7 @@ class ServiceHealth:
 def _check_dict(check: CheckResult | None) -> dict | None:
     if check is None:
         return None
-    return {"ok": check.ok, "output": check.output, "latency_ms": round(check.latency_ms, 1),
+    return {"kind": check.kind, "ok": check.ok, "output": check.output, "latency_ms": round(check.latency_ms, 1),
             "exit_code": check.exit_code}
 
 
@@ -80,21 +95,39 @@ class HealthReport:
     depends_on: dict[str, list[str]] = field(default_factory=dict)  # service -> services it depends on
 
     def held_up_by(self, service: str) -> list[str]:
-        """The dependencies of a service that are not HEALTHY yet."""
+        """The dependencies of a service that are not HEALTHY (yet, or any more)."""
         states = {s.service: s.state for s in self.services}
         return [d for d in self.depends_on.get(service, []) if states.get(d) not in (None, HealthState.HEALTHY)]
 
+    def cause(self, service: str) -> str:
+        """'held up by db (STOPPED)': the likely cause of a service not being HEALTHY (its
+        dependencies that are not), for its line in a report; '' when it is HEALTHY."""
+        states = {s.service: s.state for s in self.services}
+        waiting = self.held_up_by(service) if states.get(service) is not HealthState.HEALTHY else []
+        return "held up by " + ", ".join(f"{d} ({states[d].value})" for d in waiting) if waiting else ""
+
+    def _meant_to_run(self) -> list[ServiceHealth]:
+        """Services that should have a running container: all but one-shots that completed."""
+        return [s for s in self.services if not (s.state is HealthState.HEALTHY and s.container_state != "running")]
+
+    @property
+    def running(self) -> str:
+        """'2/3': services whose container runs, of those meant to run."""
+        meant = self._meant_to_run()
+        return f"{sum(s.container_state == 'running' for s in meant)}/{len(meant)}"
+
     @property
     def state(self) -> HealthState:
-        """The system level: HEALTHY only when every service is."""
+        """The system level: HEALTHY only when every service is; STOPPED only when nothing runs or
+        starts; an environment partly down is UNHEALTHY (its `running` says how much runs)."""
         states = {s.state for s in self.services}
-        if not self.services or HealthState.STOPPED in states:
+        if states == {HealthState.HEALTHY}:
+            return HealthState.HEALTHY
+        if all(s.state is HealthState.STOPPED for s in self._meant_to_run()):  # no services at all, too
             return HealthState.STOPPED
-        if HealthState.UNHEALTHY in states:
+        if states & {HealthState.UNHEALTHY, HealthState.STOPPED}:
             return HealthState.UNHEALTHY
-        if HealthState.STARTING in states:
-            return HealthState.STARTING
-        return HealthState.HEALTHY
+        return HealthState.STARTING
 
     @property
     def healthy(self) -> bool:
@@ -105,15 +138,15 @@ class HealthReport:
 
     def as_dict(self) -> dict:
         return {"environment": self.environment, "profile": self.profile, "state": self.state.value,
+                "running": self.running,
                 "services": [{**s.as_dict(), "held_up_by": self.held_up_by(s.service)} for s in self.services]}
 
     def explain(self) -> str:
         """Each service that is not healthy: its state, why, and which dependency holds it up."""
         parts = []
         for s in self.not_healthy():
-            waiting = self.held_up_by(s.service)
-            parts.append(f"{s.service}: {s.state.value} ({s.detail}"
-                         + (f"; held up by {', '.join(waiting)}" if waiting else "") + ")")
+            cause = self.cause(s.service)
+            parts.append(f"{s.service}: {s.state.value} ({s.detail}" + (f"; {cause}" if cause else "") + ")")
         return "; ".join(parts)
 
 
@@ -153,9 +186,9 @@ def judge(service: str, container: ContainerInfo | None, check: CheckResult | No
         return ServiceHealth(service, HealthState.UNHEALTHY, "Docker healthcheck failing", **base)
     if check is not None and not check.ok:
         # Both levels must agree: a service-level failure after Docker says healthy is UNHEALTHY;
-        # before that the service is still coming up.
+        # before that the service is still coming up (unless HealthMemory knows it has been HEALTHY).
         state = HealthState.UNHEALTHY if container.health == "healthy" else HealthState.STARTING
-        return ServiceHealth(service, state, f"health command failing (exit {check.exit_code})", **base)
+        return ServiceHealth(service, state, f"{check.title} failing ({check.reason})", **base)
     if container.health == "starting" and not (container_check and container_check.ok):
         return ServiceHealth(service, HealthState.STARTING, "Docker healthcheck starting", **base)
     if one_shot:
@@ -164,10 +197,54 @@ def judge(service: str, container: ContainerInfo | None, check: CheckResult | No
     if unchecked and _running_for(container) < STEADY_SECONDS:
         # nothing to ask but the container itself: make sure it stays up (a crash loop would not)
         return ServiceHealth(service, HealthState.STARTING, "just started", **base)
-    how = "running" if check is None else "health command passes"
+    how = "running" if check is None else f"{check.title} passes"
     if container.health == "starting":
         how += " (Docker's healthcheck passes when run now)"
     return ServiceHealth(service, HealthState.HEALTHY, how, **base)
+
+
+class HealthMemory:
+    """Which services have been HEALTHY in the current run of their container, recorded in the
+    state directory (ENV/healthy.json), so that a check failing after a success reads UNHEALTHY,
+    not STARTING, also in a later process (`netra-stack health`). Docker's health log cannot say
+    it: it keeps five probes of Docker's own healthcheck, and knows nothing of the service-level
+    checks. A run is the container's id and start time: after a restart or a recreate, a service
+    is STARTING again until its first success. Like every state file, a cache: without it the
+    report is as if nothing had been healthy yet."""
+
+    FILE = "healthy.json"
+
+    def __init__(self, environment: str) -> None:
+        self._path = state_dir() / environment / self.FILE
+        try:
+            self._runs: dict[str, str] = json.loads(self._path.read_text())
+        except (OSError, ValueError):
+            self._runs = {}
+        self._changed = False
+
+    def judged(self, health: ServiceHealth, container: ContainerInfo | None) -> ServiceHealth:
+        """Remember a HEALTHY service's run; a run that was HEALTHY and is STARTING again is UNHEALTHY."""
+        if container is None or not container.running:
+            return health
+        run = f"{container.id}@{container.started}"
+        if health.state is HealthState.HEALTHY and self._runs.get(health.service) != run:
+            self._runs[health.service] = run
+            self._changed = True
+        elif health.state is HealthState.STARTING and self._runs.get(health.service) == run:
+            return replace(health, state=HealthState.UNHEALTHY, detail=f"{health.detail} after being HEALTHY")
+        return health
+
+    def save(self) -> None:
+        if not self._changed:
+            return
+        try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            partial = self._path.with_name(f".{self.FILE}.{os.getpid()}.{threading.get_ident()}")
+            partial.write_text(json.dumps(self._runs))
+            os.replace(partial, self._path)  # whole or not at all, for a reader in another process
+        except OSError:  # a read-only state directory: the report stays as if nothing had been healthy
+            return
+        self._changed = False
 
 
 FAST_PHASE = 20.0  # seconds during which probes stay frequent (most services are ready by then)

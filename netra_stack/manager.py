@@ -26,7 +26,7 @@ from typing import Any
 
 from . import labels as L
 from .errors import EngineError, NetraError, NotFoundError, NotHealthyError, PluginError, ProfileError, UsageError
-from .health import HealthReport, HealthState, ServiceHealth, judge, wait_until_healthy
+from .health import HealthMemory, HealthReport, HealthState, ServiceHealth, judge, wait_until_healthy
 from .plan import (Plan, build_waves, compose_env, environment_name, port_requests, resolve_plan,
                    startable_while_building)
 from .plugins import Plugins
@@ -501,7 +501,8 @@ class StackManager:
                services: Iterable[str] | None = None) -> HealthReport:
         """One report (of `services`, by default all). A service in `healthy` (HEALTHY at the last
         probe of this wait) keeps that result while its container still runs the same way,
-        without running its checks again."""
+        without running its checks again. A service that has been HEALTHY in this run of its
+        container and fails now is UNHEALTHY, in this process or a later one (HealthMemory)."""
         from . import engine
 
         latest: dict[str, Any] = {}
@@ -523,6 +524,9 @@ class StackManager:
         services = plan.services if services is None else [s for s in plan.services if s in services]
         with ThreadPoolExecutor(max_workers=max(1, len(services))) as pool:
             results = list(pool.map(check, services))
+        memory = HealthMemory(plan.name)
+        results = [memory.judged(result, latest.get(result.service)) for result in results]
+        memory.save()
         return HealthReport(plan.name, plan.profile.name, results, self.dependencies)
 
     @cached_property

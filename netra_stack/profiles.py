@@ -86,6 +86,34 @@ class LogCheck(_Strict):
 
 
 HealthCheck = str | list[str] | HttpCheck | TcpCheck | LogCheck
+_HOST_CHECKS = {"http": HttpCheck, "tcp": TcpCheck, "log": LogCheck}
+_HOST_CHECK_EXAMPLES = {"http": '{ http = "/health", port = 8000, status = 200 }', "tcp": "{ tcp = 5432 }",
+                        "log": '{ log = "ready to accept connections", times = 1 }'}
+
+
+def _host_check(value: Any) -> Any:
+    """A health table is the host-side check its key names (http, tcp or log), validated as that,
+    so that an error says what that check expects instead of listing every alternative of the union."""
+    if value is None or isinstance(value, str) or isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    kinds = [kind for kind in _HOST_CHECKS if isinstance(value, dict) and kind in value]
+    if len(kinds) != 1:
+        raise ValueError("expected a command (a string or a list), or a table with one of http, tcp or log: "
+                         + ", ".join(_HOST_CHECK_EXAMPLES.values()))
+    try:
+        return _HOST_CHECKS[kinds[0]].model_validate(value)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            key = ".".join(str(part) for part in error["loc"])
+            if error["type"] == "missing":
+                problems.append(f"{key}: missing")
+            elif error["type"] == "extra_forbidden":
+                problems.append(f"unknown key {key!r}")
+            else:
+                reason = error["msg"].replace("Input should be ", "should be ")
+                problems.append(f"{key} = {error['input']!r}: {reason}")
+        raise ValueError(f"{'; '.join(problems)}; expected {_HOST_CHECK_EXAMPLES[kinds[0]]}") from None
 
 
 class ServiceSettings(_Strict):
@@ -93,7 +121,7 @@ class ServiceSettings(_Strict):
 
     memory: MemorySize | None = Field(None, description="Memory limit, e.g. '512m'.")
     cpus: float | None = Field(None, gt=0, description="CPU limit in cores, e.g. 0.5.")
-    health: HealthCheck | None = Field(
+    health: Annotated[HealthCheck | None, BeforeValidator(_host_check)] = Field(
         None, description="Service-level health check: a command run inside the container (argv list, or a string "
         "split like a shell would), or a check from the host: { http = '/health', port = 8000, status = 200 }, "
         "{ tcp = 5432 }, { log = 'ready to accept connections' }."
@@ -286,12 +314,16 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ProfileError(f"{path}: cannot read: {exc.strerror}") from None
 
 
-def _merge(base: dict, over: dict) -> dict:
-    """Deep-merge tables: `over` wins; lists and scalars are replaced, not appended."""
+def _merge(base: dict, over: dict, path: tuple = ()) -> dict:
+    """Deep-merge tables: `over` wins; lists and scalars are replaced, not appended. A service's
+    `health` table is one check and replaces the parent's whole: an http check over a tcp one
+    must not merge into a mix of both."""
     merged = dict(base)
     for key, value in over.items():
-        both_tables = isinstance(value, dict) and isinstance(base.get(key), dict)
-        merged[key] = _merge(base[key], value) if both_tables else value
+        here = (*path, key)
+        whole = len(here) == 3 and here[0] == "services" and here[2] == "health"
+        both_tables = isinstance(value, dict) and isinstance(base.get(key), dict) and not whole
+        merged[key] = _merge(base[key], value, here) if both_tables else value
     return merged
 
 

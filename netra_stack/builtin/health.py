@@ -1,9 +1,11 @@
-"""Built-in health policy: Docker's healthcheck plus the profile's health command, run in the container."""
+"""Built-in health policy: Docker's healthcheck plus the profile's health check: a command run in
+the container, or an http, tcp or log check from the host (host_checks.py)."""
 
 from __future__ import annotations
 
 from ..health import CheckResult, judge
 from ..hookspecs import hookimpl
+from .host_checks import run_host_check
 
 
 def run_check(container, argv) -> CheckResult:
@@ -29,11 +31,13 @@ def probe_container(container, ran: tuple[list[str], CheckResult] | None = None)
 @hookimpl(trylast=True)
 def netra_check_health(service, container, plan):
     command = plan.health_command(service)
-    check = run_check(container, command) if command and container is not None and container.running else None
-    # While the service's own command fails, Docker's test cannot change the verdict: skip it
+    check = None
+    if container is not None and container.running:
+        check = run_check(container, command) if command else run_host_check(container, plan.health_check(service))
+    # While the service's own check fails, Docker's test cannot change the verdict: skip it
     # (half the execs of a wait, on a stack still coming up). Where both are the same command, the
     # one run answers for both.
     container_check = None
     if check is None or check.ok:
-        container_check = probe_container(container, ran=(command, check) if check else None)
+        container_check = probe_container(container, ran=(command, check) if command and check else None)
     return judge(service, container, check, one_shot=plan.is_one_shot(service), container_check=container_check)

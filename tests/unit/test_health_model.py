@@ -10,7 +10,8 @@ import pytest
 
 from netra_stack import health
 from netra_stack.engine import ContainerInfo
-from netra_stack.health import CheckResult, HealthReport, HealthState, ServiceHealth, judge, wait_until_healthy
+from netra_stack.health import (CheckResult, HealthMemory, HealthReport, HealthState, ServiceHealth, judge,
+                                wait_until_healthy)
 
 H, U, S, X = HealthState.HEALTHY, HealthState.UNHEALTHY, HealthState.STARTING, HealthState.STOPPED
 OK = CheckResult(ok=True, output="accepting connections", latency_ms=3.0, exit_code=0)
@@ -75,28 +76,111 @@ def test_judge_running_one_shot_is_not_yet_done():
 
 
 def report(*states: HealthState, failed_unhealthy: bool = False) -> HealthReport:
+    """Services in these states, each with a running container unless STOPPED."""
     docker = "unhealthy" if failed_unhealthy else None
-    return HealthReport("env", "test", [ServiceHealth(f"s{i}", s, docker_health=docker) for i, s in enumerate(states)])
+    return HealthReport("env", "test", [ServiceHealth(f"s{i}", s, docker_health=docker,
+                                                      container_state="exited" if s is X else "running")
+                                        for i, s in enumerate(states)])
 
 
 @pytest.mark.parametrize(
-    ("states", "expected"),
+    ("states", "expected", "running"),
     [
-        ((), X), ((H,), H), ((H, H, H), H), ((H, S), S), ((H, U, S), U), ((H, U, S, X), X), ((X,), X), ((S, S), S),
+        ((), X, "0/0"), ((H,), H, "1/1"), ((H, H, H), H, "3/3"), ((H, S), S, "2/2"), ((H, U, S), U, "3/3"),
+        # some running: partly down is UNHEALTHY (it was STOPPED before); STOPPED only when none runs
+        ((H, U, S, X), U, "3/4"), ((H, H, X), U, "2/3"), ((S, X), U, "1/2"),
+        ((X,), X, "0/1"), ((X, X), X, "0/2"), ((S, S), S, "2/2"),
     ],
 )
-def test_report_state(states, expected):
+def test_report_state(states, expected, running):
     found = report(*states)
     assert found.state is expected
     assert found.healthy is (expected is H)
+    assert found.running == running
     assert [s.state for s in found.not_healthy()] == [s for s in states if s is not H]
-    assert found.as_dict()["state"] == expected.value
+    assert found.as_dict()["state"] == expected.value and found.as_dict()["running"] == running
+
+
+def test_a_completed_one_shot_is_done_not_down():
+    done = ServiceHealth("migrate", H, "completed (exit 0)", container_state="exited")
+    assert HealthReport("env", "test", [done, ServiceHealth("app", H, container_state="running")]).running == "1/1"
+    stopped = HealthReport("env", "test", [done, ServiceHealth("app", X, container_state="exited")])
+    assert (stopped.state, stopped.running) == (X, "0/1")  # nothing that should run does
 
 
 def test_report_explain():
     found = HealthReport("env", "test", [ServiceHealth("db", H), ServiceHealth("api", S, "Docker healthcheck starting"),
                                          ServiceHealth("web", X, "exited (exit 1)")])
     assert found.explain() == "api: STARTING (Docker healthcheck starting); web: STOPPED (exited (exit 1))"
+
+
+def test_a_dependents_line_names_the_dependency_that_holds_it_up():
+    found = HealthReport("env", "test",
+                         [ServiceHealth("db", X, "exited (exit 137)"), ServiceHealth("cache", H),
+                          ServiceHealth("api", U, "health command failing (exit 1)"), ServiceHealth("web", H)],
+                         depends_on={"api": ["db", "cache"], "web": ["db"]})
+    assert found.cause("api") == "held up by db (STOPPED)"
+    assert found.cause("web") == "" and found.cause("db") == ""  # HEALTHY, or nothing it depends on
+    assert found.held_up_by("api") == ["db"] and found.as_dict()["services"][2]["held_up_by"] == ["db"]
+    assert found.explain() == ("db: STOPPED (exited (exit 137)); "
+                               "api: UNHEALTHY (health command failing (exit 1); held up by db (STOPPED))")
+
+
+@pytest.mark.parametrize(
+    ("check", "detail"),
+    [
+        (CheckResult(False, "HTTP 503, expected 200", 2.0, kind="http"), "http check failing (HTTP 503, expected 200)"),
+        (CheckResult(False, "connection refused at 172.18.0.2:5432", 0.3, kind="tcp"),
+         "tcp check failing (connection refused at 172.18.0.2:5432)"),
+        (CheckResult(False, "'ready' seen 0 of 1 times", 1.0, kind="log"), "log check failing ('ready' seen 0 of 1 times)"),
+        (CheckResult(True, "HTTP 200", 2.0, kind="http"), "http check passes"),
+    ],
+)
+def test_judge_names_the_host_check(check, detail):
+    result = judge("web", container(), check, one_shot=False)
+    assert result.detail == detail and result.state is (H if check.ok else S)
+    assert result.as_dict()["check"]["kind"] == check.kind
+
+
+# --- has been healthy ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def state_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("NETRA_STACK_STATE_DIR", str(tmp_path))
+    return tmp_path
+
+
+def test_a_service_that_has_been_healthy_and_fails_now_is_unhealthy(state_dir):
+    run = container(started=LONG_AGO)
+    failing = judge("db", run, FAIL, one_shot=False)
+    assert failing.state is S  # before its first success: still coming up
+    assert HealthMemory("env").judged(failing, run) is failing
+    first = HealthMemory("env")
+    first.judged(judge("db", run, OK, one_shot=False), run)
+    first.save()
+    later = HealthMemory("env")  # another process: `netra-stack health`
+    found = later.judged(failing, run)
+    assert (found.state, found.detail) == (U, "health command failing (exit 2) after being HEALTHY")
+    assert not found.failed  # a wait still waits for it to recover
+    restarted = container(started=datetime(2026, 1, 2, tzinfo=timezone.utc))
+    assert later.judged(failing, restarted).state is S  # a new run starts over
+    assert HealthMemory("other-env").judged(failing, run).state is S
+
+
+def test_health_memory_writes_only_what_changed(state_dir):
+    run = container()
+    memory = HealthMemory("env")
+    memory.save()
+    assert not (state_dir / "env").exists()  # nothing healthy yet: nothing written
+    memory.judged(judge("db", run, OK, one_shot=False), run)
+    memory.save()
+    record = state_dir / "env" / HealthMemory.FILE
+    written = record.stat().st_mtime_ns
+    again = HealthMemory("env")
+    again.judged(judge("db", run, OK, one_shot=False), run)
+    again.save()
+    assert record.stat().st_mtime_ns == written and [p.name for p in (state_dir / "env").iterdir()] == [record.name]
 
 
 # --- the wait loop -----------------------------------------------------------------------------------
