@@ -264,3 +264,23 @@ def test_wait_times_out_with_the_real_clock():
     assert outcome == "timeout"
     assert found.state is S
     assert len(probe.skips) >= 2
+
+
+def test_views_show_how_much_runs_and_the_dependency_that_holds_a_service_up(capsys):
+    from rich.console import Console
+
+    from netra_stack.console import health_table, print_health
+
+    found = HealthReport("env", "test", [ServiceHealth("db", X, "exited (exit 137)", container_state="exited"),
+                                         ServiceHealth("api", U, "health command failing (exit 1)", container_state="running"),
+                                         ServiceHealth("web", H, "running", container_state="running")],
+                         depends_on={"api": ["db"], "web": ["db"]})
+    print_health(found)  # plain: stderr is no terminal here
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "env (test): UNHEALTHY, 2/3 running"
+    assert lines[2].split()[:2] == ["api", "UNHEALTHY"] and lines[2].endswith("held up by db (STOPPED)")
+    assert lines[3].endswith("  running")  # HEALTHY: nothing holds it up
+    console = Console(record=True, width=250)
+    console.print(health_table(found))
+    text = console.export_text()
+    assert "env (test): UNHEALTHY, 2/3 running" in text and "health command failing (exit 1); held up by db (STOPPED)" in text
