@@ -200,15 +200,22 @@ def init_cmd(folder: str, files: tuple[str, ...], to_stdout: bool) -> None:
     click.echo(f"wrote {shown}; fill in its memory limits, then: netra-stack up --profile {shown}")
 
 
+def compose_profile_option(f):
+    return click.option("--compose-profile", "compose_profiles", multiple=True, metavar="NAME",
+                        help="Enable a compose profile (repeatable), on top of the profile's compose_profiles.")(f)
+
+
 @main.command("config")
 @profile_option
+@name_option
+@compose_profile_option
 @click.option("--reveal-secrets", is_flag=True, help="Do not mask passwords and tokens.")
 @handled
-def config_cmd(profile: str | None, reveal_secrets: bool) -> None:
-    """Print the fully resolved compose configuration (as `docker compose config` would)."""
-    from .manager import StackManager
-
-    click.echo(StackManager(profile).resolved_config(reveal=reveal_secrets), nl=False)
+def config_cmd(profile: str | None, env_name, compose_profiles, reveal_secrets: bool) -> None:
+    """Print the fully resolved compose configuration (as `docker compose config` would): of the
+    running environment --name, with its real ports, or else a preview of a new one."""
+    manager = _manager(profile, compose_profiles=compose_profiles)
+    click.echo(manager.resolved_config(reveal=reveal_secrets, env_name=env_name), nl=False)
 
 
 @main.command("up")
@@ -220,14 +227,17 @@ def config_cmd(profile: str | None, reveal_secrets: bool) -> None:
               help="Build without / with Docker's layer cache (default: the profile's build_cache).")
 @click.option("--no-build", is_flag=True, help="Use the images as they are: build nothing.")
 @click.option("--force", is_flag=True, help="Remove a foreign container or network that holds a name this environment needs.")
+@compose_profile_option
 @click.option("-v", "--verbose", is_flag=True,
               help="Show compose's output, and stream the logs of services not yet healthy while waiting.")
 @json_option
 @handled
-def up_cmd(profile, timeout, no_wait, keep_on_failure, no_cache, no_build, force, verbose, as_json) -> None:
+def up_cmd(profile, timeout, no_wait, keep_on_failure, no_cache, no_build, force, compose_profiles, verbose,
+           as_json) -> None:
     """Bring an environment up and wait until it is healthy; print its ports. It outlives the
     command, until `down` or `clean`."""
-    manager = _manager(profile, verbose=verbose, no_cache_app_code=no_cache, force=force)
+    manager = _manager(profile, verbose=verbose, no_cache_app_code=no_cache, force=force,
+                       compose_profiles=compose_profiles)
     name, ports = manager.acquire_environment(wait=not no_wait, timeout=timeout, keep_on_failure=keep_on_failure,
                                               build=not no_build)
     manager.reporter.close()

@@ -25,7 +25,8 @@ from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 from python_on_whales.utils import run
 
-from .errors import ComposeMissingError, DockerUnavailableError, EngineError, ProfileError
+from .errors import Abandoned, ComposeMissingError, DockerUnavailableError, EngineError, ProfileError
+from .health import HealthMemory
 from .plan import Plan, render_override
 from .state import state_dir
 
@@ -110,8 +111,8 @@ def _run_all(jobs: Mapping[str, list[str]], on_line: LineCallback | None) -> dic
             kept[key].append(line)
             if on_line and line:
                 on_line(line)
-    except BaseException:
-        stop_children(children.values())
+    except BaseException as exc:
+        stop_children(children.values(), grace=0 if isinstance(exc, Abandoned) else 30)  # asked not to wait
         raise
     finally:
         for child in children.values():
@@ -138,45 +139,55 @@ def _text(exc: DockerException) -> str:
 class Compose:
     """`docker compose` for one project: with its files (a plan), or by project name alone."""
 
-    def __init__(self, project: str, files: Iterable[Path] = (), env_file: Path | None = None) -> None:
+    def __init__(self, project: str, files: Iterable[Path] = (), env_files: Iterable[Path] = (),
+                 profiles: Iterable[str] = ()) -> None:
         self.project = project
-        files = list(files)
-        self._files, self._env_file = files, env_file
-        self._folder = env_file.parent if env_file else Path(_empty_dir())  # where generated files go
+        files, env_files = list(files), list(env_files)
+        self._files, self._env_files, self._profiles = files, env_files, list(profiles)
+        self._folder = env_files[-1].parent if env_files else Path(_empty_dir())  # where generated files go
         self._docker = DockerClient(
             compose_files=files,
             compose_project_name=project,
             compose_project_directory=None if files else _empty_dir(),
-            compose_env_files=[env_file] if env_file else [],
+            compose_env_files=env_files,
+            compose_profiles=self._profiles,
         )
 
     @classmethod
     def prepare(cls, folder: Path, project: str, files: Iterable[Path], env: Mapping[str, str],
-                override: Mapping[str, Any] | None = None) -> Compose:
+                override: Mapping[str, Any] | None = None, env_files: Iterable[Path] | None = None,
+                profiles: Iterable[str] = ()) -> Compose:
         """Write the env file (and the override) into `folder`, and use them with `files`.
 
         Compose's project directory is the first file's directory, as with `docker compose -f`,
-        so relative paths (build contexts, `extends`) mean what they mean to compose itself."""
+        so relative paths (build contexts, `extends`) mean what they mean to compose itself.
+        `env_files` are read as compose reads `--env-file`s, before the generated one (whose
+        variables win; the process environment wins over both, as with compose); None means
+        compose's default, the project directory's `.env`, if there is one."""
         folder.mkdir(parents=True, exist_ok=True)
-        env_file = folder / "compose.env"
-        env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
-        env_file.chmod(0o600)  # it may hold secrets
         files = list(files)
+        if env_files is None:
+            dotenv = files[0].parent / ".env" if files else None
+            env_files = [dotenv] if dotenv and dotenv.is_file() else []
+        generated = folder / "compose.env"
+        generated.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
+        generated.chmod(0o600)  # it may hold secrets
         if override is not None:
             files.append(folder / "override.yml")
             files[-1].write_text(render_override(override))
-        return cls(project, files, env_file=env_file)
+        return cls(project, files, env_files=[*env_files, generated], profiles=profiles)
 
     @classmethod
-    def for_plan(cls, plan: Plan) -> Compose:
-        """The plan's files plus its generated override, kept in the state directory."""
-        return cls.prepare(state_dir() / plan.name, plan.name, plan.compose_files, plan.env, plan.override)
+    def for_plan(cls, plan: Plan, folder: Path | None = None) -> Compose:
+        """The plan's files plus its generated override, kept in the state directory (or `folder`)."""
+        return cls.prepare(folder or state_dir() / plan.name, plan.name, plan.compose_files, plan.env, plan.override,
+                           env_files=plan.env_files, profiles=plan.compose_profiles)
 
     @classmethod
     def forget(cls, project: str) -> None:
         """Drop the state files of an environment that is gone."""
         folder = state_dir() / project
-        for file in ("override.yml", "build.yml", "compose.env"):
+        for file in ("override.yml", "build.yml", "compose.env", HealthMemory.FILE):
             (folder / file).unlink(missing_ok=True)
         if folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
@@ -200,14 +211,20 @@ class Compose:
         """`docker compose config`: the fully resolved configuration, as YAML."""
         return self._config()
 
+    def profiles(self) -> list[str]:
+        """Every compose profile the files define."""
+        return self._config("--profiles").split()
+
     def _config(self, *args: str) -> str:
         try:
             return run(self._docker.compose.docker_compose_cmd + ["config", *args])
         except DockerException as exc:
             check_compose()  # a missing or old Compose is the likelier cause: say so if it is
             text = _text(exc)
-            raise ProfileError(f"compose files of project {self.project} are invalid: {text.splitlines()[-1] if text else exc}",
-                               hint="run `docker compose config` on them to see the whole message") from None
+            theirs = [str(f) for f in self._files if f.parent != self._folder]  # not the generated ones
+            reason = text.splitlines()[-1] if text else str(exc)
+            raise ProfileError(f"{', '.join(theirs) or self.project}: compose rejects it: {reason}",
+                               hint="run `docker compose config` on the file to see the whole message") from None
 
     def build(self, services: list[str], *, no_cache: Iterable[str] = (),
               labels: Mapping[str, Mapping[str, str]] | None = None, start_meanwhile: Sequence[str] = (),
@@ -226,7 +243,7 @@ class Compose:
             extra = self._folder / "build.yml"
             extra.write_text(render_override({"services": {s: {"build": {"labels": dict(v)}}
                                                           for s, v in labels.items()}}))
-            compose = Compose(self.project, [*self._files, extra], env_file=self._env_file)
+            compose = Compose(self.project, [*self._files, extra], env_files=self._env_files, profiles=self._profiles)
         uncached = set(no_cache)
         jobs = {s: compose._command("build", *(["--no-cache"] if s in uncached else []), s) for s in services}
         if start_meanwhile:  # the same files as the `up` that follows, so that it finds them as it wants them
@@ -243,10 +260,13 @@ class Compose:
                               stderr=text)
         return {s: seconds for s, (_, _, seconds) in results.items()}
 
-    def up(self, on_line: LineCallback | None = None) -> None:
-        """Create and start every service, detached, without building (builds are decided first)."""
+    def up(self, services: Sequence[str] = (), *, first: bool = True, on_line: LineCallback | None = None) -> None:
+        """Create and start services (default: every one), detached, without building (builds
+        are decided first). `first`: the first start of the environment, which also removes
+        orphans; a later one (a stage) starts only `services`, not their dependencies again."""
+        extra = ["--remove-orphans"] if first else ["--no-deps"]
         try:
-            self._run(["up", "--detach", "--no-build", "--remove-orphans"], on_line)
+            self._run(["up", "--detach", "--no-build", *extra, *services], on_line)
         except _Failed as exc:
             raise EngineError(f"starting {self.project} failed", stderr=exc.output) from None
 

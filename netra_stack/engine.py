@@ -252,6 +252,15 @@ def network_by_name(name: str) -> dict[str, Any] | None:
     return None
 
 
+def exists(kind: str, name: str) -> bool:
+    """Whether a volume or network of that name exists."""
+    try:
+        (client().api.inspect_volume if kind == "volume" else client().api.inspect_network)(name)
+    except docker.errors.NotFound:
+        return False
+    return True
+
+
 def _remove(kind: str, item: dict[str, Any], remove, key: str, foreign: bool) -> bool:
     """Remove a network or volume of ours; True if gone, False if still in use. Refuses anything
     without our labels unless `foreign` (the user's explicit --force)."""

@@ -84,3 +84,7 @@ class PluginError(NetraError):
 
 class Interrupted(NetraError):
     exit_code = ExitCode.INTERRUPTED
+
+
+class Abandoned(Interrupted):
+    """Interrupted again while an environment was being removed: netra-stack stopped waiting."""

@@ -127,13 +127,13 @@ def netra_check_health(service: str, container: ContainerInfo | None, plan: Plan
     """Judge one service's health from its container and the service-level check.
 
     Called for every service on each probe while waiting (a service already HEALTHY is not
-    probed again during the same wait), from a thread of its own while `up` still builds, or
-    while compose waits for a ``service_healthy`` dependency (so that the wait finds the early
-    ones done), and for each report. It may run in several threads at once. ``container`` is the
-    engine's view
-    (state, Docker health and its last probe output, exit code), or None when the service has
-    no container. Return a ServiceHealth, or None for no opinion. The built-in runs the
-    profile's ``health`` command inside the container and combines it with Docker's verdict.
+    probed again during the same wait), from a thread of its own while `up` still builds (so
+    that the wait finds the early ones done), while a stage of `up` waits for the healthy
+    dependencies of the next, and for each report. It may run in several threads at once.
+    ``container`` is the engine's view (state, Docker health and its last probe output, exit
+    code), or None when the service has no container. Return a ServiceHealth, or None for no
+    opinion. The built-in runs the profile's ``health`` check (a command inside the container,
+    or an http, tcp or log check from the host) and combines it with Docker's verdict.
     """
 
 

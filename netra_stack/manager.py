@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from . import labels as L
-from .errors import EngineError, NetraError, NotFoundError, NotHealthyError, PluginError, ProfileError, UsageError
+from .errors import Abandoned, EngineError, NetraError, NotFoundError, NotHealthyError, PluginError, ProfileError, UsageError
 from .health import HealthMemory, HealthReport, HealthState, ServiceHealth, judge, wait_until_healthy
-from .plan import (Plan, build_waves, compose_env, environment_name, port_requests, resolve_plan,
-                   startable_while_building)
+from .plan import (Plan, awaited, build_waves, compose_env, compose_profiles, env_files, environment_name,
+                   external_resources, port_requests, resolve_plan, shared_mounts, startable_while_building, upstream)
 from .plugins import Plugins
 from .policy import BuildDecision, BuildOutcome, ConflictResolution, EngineFailure, PortBinding
 from .profiles import Profile, default_profile_name, load_profile, profile_dirs
@@ -93,12 +93,31 @@ def port_variables(ports: Mapping[str, int]) -> dict[str, str]:
 
 
 @contextmanager
-def _uninterruptible():
-    """Hold SIGINT and SIGTERM off for a moment (main thread only; elsewhere signals never arrive)."""
+def _removal_signals(name: str, reporter: Reporter):
+    """While an environment is removed, Ctrl-C (or SIGTERM) does not cut the removal short: the
+    first says what is still being removed, the next stops waiting and says what may remain
+    (main thread only; elsewhere signals never arrive)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    presses = 0
+
+    def remaining() -> str:
+        from . import engine
+
+        found = [f"{c.name} ({c.status})" for c in engine.summaries(name)]
+        return ", ".join(found) or "its networks and volumes"
+
+    def on_signal(signum, frame) -> None:
+        nonlocal presses
+        presses += 1
+        if presses == 1:
+            reporter.event(f"still removing {name}: {remaining()}; press Ctrl-C again to stop waiting")
+            return
+        raise Abandoned(f"stopped waiting while {name} was being removed; it may still hold {remaining()}",
+                        hint=f"remove it with `netra-stack clean` or `netra-stack down --name {name}`")
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
@@ -132,10 +151,14 @@ class StackManager:
         reporter: Reporter | None = None,
         force: bool = False,
         keep: bool = False,
+        compose_profiles: Iterable[str] = (),
     ) -> None:
         self.environ = dict(os.environ if environ is None else environ)
         self.profile: Profile = load_profile(profile or default_profile_name(self.environ, use_alpine),
                                              profile_dirs(self.environ))
+        if compose_profiles:  # `--compose-profile`: on top of the profile's own
+            wanted = [*self.profile.compose_profiles, *compose_profiles]
+            self.profile = self.profile.model_copy(update={"compose_profiles": list(dict.fromkeys(wanted))})
         if no_cache_app_code is not None:  # the seed's option: True -> --no-cache builds, for every service
             self.profile = self.profile.with_build_cache("no-cache" if no_cache_app_code else "layer-cache")
         self.plugins = Plugins(self.profile)
@@ -176,8 +199,19 @@ class StackManager:
                                    hint="paths are relative to project_dir")
             with tempfile.TemporaryDirectory(prefix="netra-stack-") as folder:
                 files = [self.profile.root / f for f in self.profile.compose_files]
-                result.set_result(compose.prepare(Path(folder), "netra-config", files,
-                                                  compose_env(self.profile, self.environ)).config())
+                reader = compose.prepare(Path(folder), "netra-config", files, compose_env(self.profile, self.environ),
+                                         env_files=env_files(self.profile),
+                                         profiles=compose_profiles(self.profile, self.environ))
+                model = reader.config()
+                wanted = compose_profiles(self.profile, self.environ)
+                if wanted:  # compose ignores a profile it does not know: a typo would go unseen
+                    known = reader.profiles()
+                    unknown = [p for p in wanted if p not in known]
+                    if unknown:
+                        raise ProfileError(f"{self.profile.source}: compose_profiles: unknown compose profile "
+                                           f"{unknown[0]!r}; the compose files define: {', '.join(known) or 'none'}",
+                                           hint="check compose_profiles, --compose-profile and COMPOSE_PROFILES")
+                result.set_result(model)
         except BaseException as error:  # raised again where the model is needed
             result.set_exception(error)
 
@@ -197,20 +231,43 @@ class StackManager:
                 raise PluginError(f"no plugin chose a host port for {request.key}", hint="is netra.ports disabled?")
             chosen[request.key] = port
         plan = resolve_plan(self.profile, model, name=name, env=compose_env(self.profile, self.environ),
-                            host_ports=chosen, requests=requests, lease=lease)
+                            host_ports=chosen, requests=requests, lease=lease, environ=self.environ)
         return replace(plan, force=self.force) if self.force else plan
 
-    def resolved_config(self, *, reveal: bool = False) -> str:
-        """The fully resolved compose configuration, as `docker compose config` prints it."""
+    def resolved_config(self, *, reveal: bool = False, env_name: str | None = None) -> str:
+        """The fully resolved compose configuration, as `docker compose config` prints it: of the
+        running environment `env_name`, with the host ports it has bound, or else a preview of a
+        new one, with example host ports (a comment says which)."""
         from .compose import Compose
 
-        plan = self.plan(name=environment_name(self.profile, self.environ, env_id="config"))
-        compose = Compose.for_plan(plan)
-        try:
-            text = compose.config_yaml()
-        finally:
-            Compose.forget(plan.name)
-        return text if reveal else Redactor.for_plan(plan).redact(text)
+        if env_name:
+            self._check_exists(env_name)
+            plan = self._plan_of(env_name)
+            head = f"# environment {env_name} as it runs, with the host ports it has bound\n"
+        else:
+            plan = self.plan(name=environment_name(self.profile, self.environ, env_id="config"))
+            head = (f"# preview of a new environment of profile {self.profile.name}: its host ports are examples, "
+                    "chosen again at `up`; `netra-stack config --name ENV` shows a running one\n")
+        self._warn_shared_mounts()
+        with tempfile.TemporaryDirectory(prefix="netra-stack-") as folder:
+            text = Compose.for_plan(plan, Path(folder)).config_yaml()
+        return head + (text if reveal else Redactor.for_plan(plan).redact(text))
+
+    def _warn_shared_mounts(self) -> None:
+        for what in shared_mounts(self.profile, self.base_model()):
+            self.reporter.event(f"warning: parallel environments of {self.profile.name} share {what}; "
+                                "isolation cannot cover it")
+
+    def _check_external(self) -> None:
+        """Every external volume and network the compose files name exists (else compose would
+        fail half-way, after starting some services)."""
+        from . import engine
+
+        for kind, name in external_resources(self.base_model()):
+            if not engine.exists(kind, name):
+                raise NotFoundError(f"{self.profile.source}: the compose files use external {kind} {name!r}, "
+                                    "which does not exist",
+                                    hint=f"create it with `docker {kind} create {name}`")
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -231,6 +288,8 @@ class StackManager:
         from .compose import Compose
 
         engine.client()
+        self._check_external()
+        self._warn_shared_mounts()
         name = self._new_name()
         existing = engine.containers(project=name)
         foreign = [c.name for c in existing if not L.is_ours(c.labels)]
@@ -260,16 +319,14 @@ class StackManager:
                 raise EngineError(f"{name} cannot start: {resolution.reason}",
                                   hint=f"plugin {self.plugins.deciders['netra_resolve_conflict']!r} refused it")
             self.plugins.notify("netra_before_up", plan=plan)
-            early = _EarlyChecks(self, plan) if wait else None
+            early = _EarlyChecks(self, plan) if wait and build else None
             try:
                 if build:
                     self._build(plan, compose, head_start=True)
-                if early:
-                    early.only(self.awaited_healthy)
-                started = self._up(plan, compose)
             finally:
                 healthy = early.stop() if early else {}
-            if wait:  # what was checked early holds for the plan it checked, not after new ports
+            started, healthy = self._up(plan, compose, healthy, timeout)
+            if wait:  # what was checked before holds for the plan it checked, not after new ports
                 self._wait(started, timeout, healthy if started is plan else {})
             plan = started
             ports = self.ports(name)
@@ -297,15 +354,20 @@ class StackManager:
         except PluginError as broken:  # a broken diagnostic plugin must not hide the failure itself
             error.diagnostics.append(str(broken))
 
-    def _up(self, plan: Plan, compose) -> Plan:
+    def _up(self, plan: Plan, compose, healthy: Mapping[str, ServiceHealth] | None = None,
+            timeout: float | None = None) -> tuple[Plan, dict[str, ServiceHealth]]:
+        """Start the plan's services, retrying after a conflict the policy resolves. Returns the
+        plan that started (ports may have been chosen again) and the services found HEALTHY on
+        the way (`healthy`: those found so before)."""
         from .compose import Compose
 
         for attempt in range(1, MAX_UP_ATTEMPTS + 1):
             try:
-                compose.up(on_line=self.reporter.compose_line)
-                return plan
+                return plan, self._start(plan, compose, dict(healthy or {}), timeout)
             except EngineError as error:
                 failure = EngineFailure.parse(error.stderr)
+                if failure.kind == "dependency_failed":  # a health failure, reported as one (with its logs)
+                    self._wait(plan, 0, services=[failure.details["service"]])
                 resolution = self.plugins.decide("netra_resolve_conflict", ConflictResolution, plan=plan,
                                                  failure=failure, attempt=attempt)
                 why = resolution.reason if resolution else "no plugin resolves it"
@@ -318,7 +380,35 @@ class StackManager:
                 if resolution.replan_ports:
                     plan = self.plan(plan.name, lease=plan.labels.get(L.LEASE, ""))
                     compose = Compose.for_plan(plan)
-        return plan
+                    healthy = {}
+        return plan, dict(healthy or {})
+
+    def _start(self, plan: Plan, compose, healthy: dict[str, ServiceHealth],
+               timeout: float | None) -> dict[str, ServiceHealth]:
+        """`docker compose up`, in stages where services wait for a healthy dependency: each
+        stage starts what no unhealthy dependency holds back, and the next begins as soon as
+        netra-stack's own checks pass, not when Docker's healthcheck next runs (one `interval`
+        after start). The plan's override lets compose start such dependents at once; compose
+        keeps every other condition (service_completed_successfully, required) as it is."""
+        if not plan.gates:
+            compose.up(on_line=self.reporter.compose_line)
+            return healthy
+        deps = self.dependencies
+        holds = {s: {g for x in {s, *upstream(s, deps)} for g in plan.gates.get(x, ())} for s in plan.services}
+        started: set[str] = set()
+        while len(started) < len(plan.services):
+            ready = [s for s in plan.services if s not in started and holds[s] <= healthy.keys()]
+            if not ready:  # a cycle of gates: let compose sort the rest out
+                ready = [s for s in plan.services if s not in started]
+            self.reporter.event(f"starting {', '.join(ready)}")
+            # Later stages: --no-deps, or compose would start the one-shot services that already ran again.
+            compose.up(ready, first=not started, on_line=self.reporter.compose_line)
+            started.update(ready)
+            awaited = {g for s in plan.services if s not in started for g in holds[s]} & started - healthy.keys()
+            if awaited:  # what the next stage needs, each wait bounded by the timeout of waits
+                report = self._wait(plan, timeout, healthy, services=awaited)
+                healthy.update({s.service: s for s in report.services})
+        return healthy
 
     def _build(self, plan: Plan, compose, services: list[str] | None = None, *, forced: bool = False,
                no_cache: bool = False, head_start: bool = False) -> list[BuildOutcome]:
@@ -379,17 +469,13 @@ class StackManager:
         from .cleanup import release
 
         self.reporter.event(f"removing environment {name}")
-        with _uninterruptible():  # a second Ctrl-C must not leave half an environment behind
+        with _removal_signals(name, self.reporter):  # a second Ctrl-C must not leave half an environment behind
             release(name, on_line=self.reporter.compose_line, plugins=self.plugins)
 
     def release_environment(self, env_name: str | None = None) -> None:
         """Stop and remove an environment: containers, networks, volumes, state files."""
-        from . import engine
-
         name = env_name or self._current()
-        if not engine.containers(name) and not engine.networks(name):
-            raise NotFoundError(f"no netra-stack environment named {name!r} on this engine",
-                                hint="`netra-stack status` lists them")
+        self._check_exists(name)
         self._teardown(name)
         if self.env_name == name:
             self.env_name = None
@@ -421,7 +507,7 @@ class StackManager:
         try:
             self._build(plan, compose, services, forced=True, no_cache=bool(no_cache))
             if name:
-                self._up(plan, compose)
+                self._up(plan, compose)  # recreates what runs
                 self._remove_replaced()  # the recreated services no longer use them
                 self.wait_for_services(env_name=name)
         finally:
@@ -451,8 +537,10 @@ class StackManager:
         return self._wait(self._plan_of(env_name or self._current()), timeout)
 
     def _wait(self, plan: Plan, timeout: float | None,
-              healthy: Mapping[str, ServiceHealth] | None = None) -> HealthReport:
-        """The wait itself; `healthy`: services found HEALTHY before it began (_EarlyChecks)."""
+              healthy: Mapping[str, ServiceHealth] | None = None,
+              services: Iterable[str] | None = None) -> HealthReport:
+        """The wait itself, for `services` (default: all); `healthy`: services found HEALTHY
+        before it began (early checks, an earlier stage of `up`)."""
         from . import engine
 
         name = plan.name
@@ -467,7 +555,7 @@ class StackManager:
         last: dict[str, ServiceHealth] = dict(healthy or {})
 
         def probe(skip: set[str]) -> HealthReport:
-            report = self._probe(plan, {s: last[s] for s in skip if s in last})
+            report = self._probe(plan, {s: last[s] for s in skip if s in last}, services)
             last.update({s.service: s for s in report.services})
             return report
 
@@ -537,11 +625,9 @@ class StackManager:
 
     @cached_property
     def awaited_healthy(self) -> set[str]:
-        """The services another one depends on with `condition: service_healthy`: compose's `up`
-        waits until Docker calls them healthy."""
-        return {dependency for spec in self.base_model().get("services", {}).values()
-                for dependency, how in ((spec or {}).get("depends_on") or {}).items()
-                if (how or {}).get("condition") == "service_healthy"}
+        """The services another one depends on with `condition: service_healthy`: `up` starts
+        such dependents once netra-stack's checks find these healthy."""
+        return awaited(self.base_model(), "service_healthy")
 
     def _with_logs(self, report: HealthReport) -> HealthReport:
         from . import engine
@@ -624,6 +710,13 @@ class StackManager:
         """The plan of an environment that exists: its ports are what the engine has bound."""
         return self.plan(name, bound=self._bound(name))
 
+    def _check_exists(self, name: str) -> None:
+        from . import engine
+
+        if not engine.containers(name) and not engine.networks(name):
+            raise NotFoundError(f"no netra-stack environment named {name!r} on this engine",
+                                hint="`netra-stack status` lists them")
+
     def _check_services(self, services: list[str]) -> None:
         known = list(self.base_model().get("services", {}))
         for service in services:
@@ -633,12 +726,12 @@ class StackManager:
 
 
 class _EarlyChecks:
-    """Health checks that begin before `up` is done, where compose leaves time for them: while the
-    code builds (the services of the head start), then, during compose's `up`, only the services
-    it waits to be healthy (`service_healthy`). Checks while compose merely starts containers,
-    level after level, would compete with it for the CPU and slow it down more than they save.
-    Each service is checked once its container runs, so the wait after `up` has only the last
-    ones left. Only HEALTHY results are handed on; the wait checks everything else itself."""
+    """Health checks while the code builds: the services of the head start (a database, a cache)
+    are checked once their containers run, so the wait after `up` has only the last ones left.
+    None run during compose's `up`: checks while compose starts containers, level after level,
+    would compete with it for the CPU and slow it down more than they save (the stages of
+    `_start` check what a stage waits for). Only HEALTHY results are handed on; the wait checks
+    everything else itself."""
 
     INTERVAL = 0.25  # seconds between rounds when no container event wakes them sooner
 
@@ -646,7 +739,6 @@ class _EarlyChecks:
         from . import engine
 
         self.healthy: dict[str, ServiceHealth] = {}
-        self._services: set[str] | None = None  # None: all of them
         self._stopped = threading.Event()
         self._watch = engine.EventWatch(plan.name)
         threading.Thread(target=self._run, args=(manager, plan), name=f"netra-early-{plan.name}",
@@ -659,20 +751,13 @@ class _EarlyChecks:
                 self._watch.wake.clear()
                 if self._stopped.is_set():
                     break
-                services = self._services
-                if services is not None and not services:  # nothing left that compose waits for
-                    break
-                checked = {s.service: s for s in manager._probe(plan, self.healthy, services).services}
+                checked = {s.service: s for s in manager._probe(plan, self.healthy).services}
                 self.healthy = {service: health for service, health in {**self.healthy, **checked}.items()
                                 if health.state is HealthState.HEALTHY}
         except Exception:  # e.g. containers removed under it (a failed `up`): the wait checks again
             pass
         finally:
             self._watch.close()
-
-    def only(self, services: set[str]) -> None:
-        """From now on check only these services (compose's `up` begins)."""
-        self._services = services
 
     def stop(self) -> dict[str, ServiceHealth]:
         """Stop checking; the services found HEALTHY so far."""

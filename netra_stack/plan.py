@@ -66,6 +66,10 @@ class Plan:
     override: dict[str, Any] = field(default_factory=dict)
     images: dict[str, str] = field(default_factory=dict)  # service with a build section -> the image it builds
     one_shot: frozenset[str] = frozenset()  # services that run to completion: exit 0 is success
+    env_files: tuple[Path, ...] | None = None  # compose's --env-files; None: the project directory's .env
+    compose_profiles: tuple[str, ...] = ()  # compose profiles enabled
+    container_names: dict[str, str] = field(default_factory=dict)  # service -> its fixed container_name, as run
+    gates: dict[str, frozenset[str]] = field(default_factory=dict)  # service -> dependencies it waits to be healthy
 
     @property
     def uses_production_images(self) -> bool:
@@ -128,6 +132,21 @@ def compose_env(profile: Profile, environ: Mapping[str, str]) -> dict[str, str]:
     env = dict(profile.env)
     env.update({var: environ[var] for var in PASSTHROUGH_VARS if var in environ})
     return env
+
+
+def env_files(profile: Profile) -> tuple[Path, ...] | None:
+    """The profile's env files (absolute), or None for compose's default (the project directory's .env)."""
+    if profile.env_files is None:
+        return None
+    return tuple((profile.root / f).resolve() for f in profile.env_files)
+
+
+def compose_profiles(profile: Profile, environ: Mapping[str, str]) -> tuple[str, ...]:
+    """The compose profiles to enable: the profile's, and those COMPOSE_PROFILES names (the
+    process environment's, else the profile's `env` table's, as compose would read it)."""
+    named = {**profile.env, **environ}.get("COMPOSE_PROFILES") or ""
+    wanted = [*profile.compose_profiles, *named.split(",")]
+    return tuple(dict.fromkeys(p.strip() for p in wanted if p.strip()))
 
 
 # --- ports -----------------------------------------------------------------------------------
@@ -217,6 +236,7 @@ def resolve_plan(
     host_ports: Mapping[str, int],
     requests: list[PortRequest],
     lease: str = "",
+    environ: Mapping[str, str] | None = None,
 ) -> Plan:
     """Build the plan: compose files, names, labels and the generated override."""
     check_services(profile, model)
@@ -235,6 +255,18 @@ def resolve_plan(
             images[service] = spec.get("image") or built_image_name(profile, service)
             if not spec.get("image"):  # one name for every environment, not compose's per-project one
                 services[service]["image"] = images[service]
+    names = {service: (f"{name}-{spec['container_name']}" if profile.unique_container_names else spec["container_name"])
+             for service, spec in model.get("services", {}).items() if (spec or {}).get("container_name")}
+    for service, fixed in names.items():
+        services[service].update(_unique_container_name(model["services"][service], fixed))
+    gates = {service: frozenset(d for d, how in _depends_on(spec).items()
+                                if how.get("condition") == "service_healthy" and d in model["services"])
+             for service, spec in model.get("services", {}).items()}
+    gates = {service: found for service, found in gates.items() if found}
+    for service in gates:  # netra-stack starts them once its own checks pass: compose need not wait for Docker's
+        services[service]["depends_on"] = {
+            d: {**how, "condition": "service_started"} if how.get("condition") == "service_healthy" else how
+            for d, how in _depends_on(model["services"][service]).items()}
     override: dict[str, Any] = {"services": services}
     networks = {n: {"labels": own} for n, v in (model.get("networks") or {}).items() if not (v or {}).get("external")}
     volumes = {n: {"labels": own} for n, v in (model.get("volumes") or {}).items() if not (v or {}).get("external")}
@@ -255,10 +287,53 @@ def resolve_plan(
         override=override,
         images=images,
         one_shot=one_shot,
+        env_files=env_files(profile),
+        compose_profiles=compose_profiles(profile, environ or {}),
+        container_names=names,
+        gates=gates,
     )
 
 
-def _upstream(service: str, depends_on: Mapping[str, list[str]]) -> set[str]:
+def external_resources(model: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The volumes and networks the compose files expect to exist (`external: true`): (kind, name)."""
+    return [(kind, (spec or {}).get("name") or key)
+            for kind, table in (("volume", model.get("volumes")), ("network", model.get("networks")))
+            for key, spec in (table or {}).items() if (spec or {}).get("external")]
+
+
+def shared_mounts(profile: Profile, model: Mapping[str, Any]) -> list[str]:
+    """What parallel environments of an isolating profile would share, since isolation cannot
+    cover it: writable bind mounts and external volumes, as `service: what`."""
+    if "{id}" not in profile.project_name:
+        return []
+    external = {key for key, spec in (model.get("volumes") or {}).items() if (spec or {}).get("external")}
+    found = []
+    for service, spec in (model.get("services") or {}).items():
+        for mount in (spec or {}).get("volumes") or []:
+            if not isinstance(mount, Mapping) or mount.get("read_only"):
+                continue
+            if mount.get("type") == "bind":
+                found.append(f"{service}: bind mount {mount.get('source')} (writable)")
+            elif mount.get("type") == "volume" and mount.get("source") in external:
+                found.append(f"{service}: external volume {mount['source']}")
+    return found
+
+
+def _unique_container_name(spec: Mapping[str, Any], fixed: str) -> dict[str, Any]:
+    """The override that gives a service the container name `fixed`, keeping its original name
+    resolvable as an alias on each of its networks (the services that use it keep working)."""
+    original = spec["container_name"]
+    if fixed == original:
+        return {}
+    out: dict[str, Any] = {"container_name": fixed}
+    if not spec.get("network_mode"):  # host, none, service:X: no networks of its own to alias on
+        networks = spec.get("networks") or {"default": None}
+        out["networks"] = {net: {"aliases": sorted({*((how or {}).get("aliases") or ()), original})}
+                           for net, how in networks.items()}
+    return out
+
+
+def upstream(service: str, depends_on: Mapping[str, list[str]]) -> set[str]:
     """Every service `service` depends on, directly or not."""
     seen: set[str] = set()
     stack = list(depends_on.get(service, ()))
@@ -273,7 +348,7 @@ def _upstream(service: str, depends_on: Mapping[str, list[str]]) -> set[str]:
 def build_waves(services: list[str], depends_on: Mapping[str, list[str]]) -> list[list[str]]:
     """Order builds as compose does, by depends_on: each wave builds side by side, after every
     service it depends on (directly or through services that are not built) has been built."""
-    needs = {s: _upstream(s, depends_on) & set(services) for s in services}
+    needs = {s: upstream(s, depends_on) & set(services) for s in services}
     waves: list[list[str]] = []
     left = list(services)
     while left:
@@ -288,7 +363,7 @@ def startable_while_building(services: Iterable[str], built: Iterable[str],
     """The services that can start while the builds run: those not built that depend, directly or
     not, on no service that is (a database, a cache: usually what takes longest to get ready)."""
     built = set(built)
-    return [s for s in services if s not in built and not _upstream(s, depends_on) & built]
+    return [s for s in services if s not in built and not upstream(s, depends_on) & built]
 
 
 def built_image_name(profile: Profile, service: str) -> str:
@@ -307,6 +382,10 @@ def _service_override(profile, service, spec, own, requests, host_ports) -> dict
     ]
     if ports or spec.get("ports"):
         out["ports"] = Override(ports)
+    stop = profile.stop_timeout_of(service)
+    explicit = settings is not None and settings.stop_timeout is not None or profile.stop_timeout is not None
+    if stop is not None and (explicit or "stop_grace_period" not in spec):  # the file's own wins over the default
+        out["stop_grace_period"] = f"{stop:g}s"
     if settings is None:
         return out
     if settings.memory:

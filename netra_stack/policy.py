@@ -64,7 +64,7 @@ class PortBinding:
 
 FailureKind = Literal[
     "name_conflict", "port_allocated", "address_in_use", "network_active_endpoints",
-    "network_wrong_labels", "other",
+    "network_wrong_labels", "dependency_failed", "other",
 ]
 
 _PATTERNS: list[tuple[FailureKind, re.Pattern]] = [
@@ -76,6 +76,7 @@ _PATTERNS: list[tuple[FailureKind, re.Pattern]] = [
     ("network_active_endpoints", re.compile(r"network (?P<network>\S+)(?: id \S+)? has active endpoints")),
     ("network_wrong_labels", re.compile(
         r"network (?P<network>\S+) was found but has incorrect label (?P<label>\S+)")),
+    ("dependency_failed", re.compile(r'service "(?P<service>[^"]+)" didn\'t complete successfully')),
 ]
 
 
@@ -85,7 +86,8 @@ class EngineFailure:
 
     kind is one of name_conflict (details: name, id of the holder), port_allocated and
     address_in_use (address, port), network_active_endpoints and network_wrong_labels (network),
-    or other; text is compose's whole output."""
+    dependency_failed (service: a one-shot service another waits for exited non-zero), or
+    other; text is compose's whole output."""
 
     kind: FailureKind
     text: str

@@ -24,27 +24,57 @@ def _remove_stale(environment: str) -> tuple[str, ...]:
     return tuple(removed)
 
 
+def _live(environment: str) -> bool:
+    """Whether an environment is in use: a container of it runs, or the process holding it lives."""
+    from .. import engine
+    from ..watchdog import holder_alive
+
+    return any(c.running or (c.labels.get(L.LEASE) and holder_alive(c.labels[L.LEASE]))
+               for c in engine.summaries(environment))
+
+
+def _clear_name(plan, holder) -> ConflictResolution:
+    """A container that holds a name this plan needs: removed only if it is ours and its
+    environment is gone (nothing runs, no live holder), or foreign with --force."""
+    from .. import engine
+
+    if not L.is_ours(holder.labels):
+        if plan.force:
+            engine.remove_container(holder, foreign=True)
+            return ConflictResolution("retry", f"removed foreign container {holder.name} (--force)",
+                                      removed=(holder.name,))
+        return ConflictResolution(
+            "fail", f"container {holder.name} ({holder.id[:12]}) holds the name and is not netra-stack's; "
+                    "remove or rename it yourself, or run again with --force to let netra-stack remove it")
+    if holder.environment != plan.name and _live(holder.environment):
+        return ConflictResolution(
+            "fail", f"container name {holder.name} is held by environment {holder.environment}, which is in use; "
+                    f"release it first (`netra-stack down --name {holder.environment}`), or let the profile make "
+                    "container names unique (container_names = \"unique\")")
+    engine.remove_container(holder)
+    return ConflictResolution("retry", f"removed our stale container {holder.name}", removed=(holder.name,))
+
+
 @hookimpl(trylast=True)
 def netra_resolve_conflict(plan, failure, attempt):
     from .. import engine
 
     if failure is None:
-        removed = _remove_stale(plan.name)
+        cleared: list[str] = []
+        for fixed in plan.container_names.values():  # before anything starts: who holds the names we need
+            holder = engine.container_by_id(fixed)
+            if holder is not None and holder.environment != plan.name:
+                resolution = _clear_name(plan, holder)
+                if resolution.action == "fail":
+                    return resolution
+                cleared.extend(resolution.removed)
+        removed = (*cleared, *_remove_stale(plan.name))
         return ConflictResolution("retry", "removed leftovers" if removed else "nothing in the way", removed=removed)
     if failure.kind == "name_conflict":
         holder = engine.container_by_id(failure.details["id"])
         if holder is None:
             return ConflictResolution("retry", "the conflicting container is already gone")
-        if not L.is_ours(holder.labels):
-            if plan.force:
-                engine.remove_container(holder, foreign=True)
-                return ConflictResolution("retry", f"removed foreign container {holder.name} (--force)",
-                                          removed=(holder.name,))
-            return ConflictResolution(
-                "fail", f"container {holder.name} ({holder.id[:12]}) holds the name and is not netra-stack's; "
-                        "remove or rename it yourself, or run again with --force to let netra-stack remove it")
-        engine.remove_container(holder)
-        return ConflictResolution("retry", f"removed our stale container {holder.name}", removed=(holder.name,))
+        return _clear_name(plan, holder)
     if failure.kind in ("port_allocated", "address_in_use"):
         port = failure.details.get("port", "?")
         if _fixed(plan, port):  # choosing again cannot help: the profile asked for this port

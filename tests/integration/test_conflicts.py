@@ -63,12 +63,30 @@ def test_own_stale_container_holding_a_name_is_replaced(mini_env):
     first = StackManager("mini-named", environ=mini_env)
     name, _ = first.acquire_environment()
     stale = {c.service: c for c in engine.containers(name)}["named"]
-    engine.client().api.stop(stale.id, timeout=1)  # our own leftover now holds the name
+    for container in engine.containers(name):  # its environment is gone: nothing of it runs, no holder lives
+        engine.client().api.stop(container.id, timeout=1)
     again, _ = StackManager("mini-named", environ=mini_env).acquire_environment()
     named = {c.service: c for c in engine.containers(again)}["named"]
     assert named.running and named.id != stale.id and engine.container_by_id(stale.id) is None
     for env in {name, again}:
         StackManager("mini-named", environ=mini_env).release_environment(env)
+
+
+def test_a_kept_container_name_is_never_taken_from_a_live_environment(mini_env):
+    from netra_stack import StackManager
+
+    name, _ = StackManager("mini-named", environ=mini_env).acquire_environment()
+    holder = {c.service: c for c in engine.containers(name)}["named"]
+    engine.client().api.stop(holder.id, timeout=1)  # stopped, but its environment still runs
+    result = run_cli("up", "--profile", "mini-named", env=mini_env)
+    assert result.returncode == ExitCode.ENGINE_ERROR, result.stderr
+    error = result.stderr.strip().splitlines()[-1]
+    assert f"container name netra-test-named-service is held by environment {name}, which is in use" in error
+    assert "Traceback" not in result.stderr
+    assert engine.container_by_id(holder.id) is not None  # not removed
+    assert {c.environment for c in engine.containers()} >= {name}
+    assert [c.environment for c in engine.containers() if c.service == "named"] == [name]  # nothing else started
+    StackManager("mini-named", environ=mini_env).release_environment(name)
 
 
 def test_foreign_network_of_the_same_name_survives_unless_forced(mini_env):

@@ -36,6 +36,8 @@ WRONG_LABELS = ('network alpine-test-3f9a1c_default was found but has incorrect 
          "network n_default id 4e5f has active endpoints", "network_active_endpoints", {"network": "n_default"}),
         (WRONG_LABELS, "network_wrong_labels",
          {"network": "alpine-test-3f9a1c_default", "label": "com.docker.compose.network"}),
+        (' Container x-migrate-1  service "migrate" didn\'t complete successfully: exit 3\n'
+         'service "migrate" didn\'t complete successfully: exit 3', "dependency_failed", {"service": "migrate"}),
     ],
 )
 def test_parse_known_failures(text, kind, details):

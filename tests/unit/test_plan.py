@@ -277,3 +277,85 @@ def test_port_map_with_ipv4_and_ipv6_bindings():
     assert [(b.host_ip, b.host_port, b.protocol) for b in bindings] == [
         ("::", 35001, "tcp"), ("0.0.0.0", 35001, "tcp"), ("::1", 35002, "udp")]
     assert primary_ports(bindings) == {"db": 35001}
+
+
+# --- compose models as people write them -----------------------------------------------------------
+
+from netra_stack.plan import compose_profiles, external_resources, shared_mounts  # noqa: E402
+
+CHAIN = {"services": {
+    "db": {"image": "db", "healthcheck": {"test": ["CMD", "true"]}},
+    "migrate": {"image": "app", "depends_on": {"db": {"condition": "service_healthy", "required": True}}},
+    "seed": {"image": "app", "depends_on": {"migrate": {"condition": "service_completed_successfully"}}},
+    "web": {"image": "app", "container_name": "web", "networks": {"front": {"aliases": ["www"]}, "back": None},
+            "depends_on": {"migrate": {"condition": "service_completed_successfully"},
+                           "db": {"condition": "service_healthy", "restart": True},
+                           "debug": {"condition": "service_healthy", "required": False}}},
+    "tool": {"image": "tool", "container_name": "tool", "network_mode": "host", "stop_grace_period": "30s"},
+}}
+
+
+def test_services_others_wait_to_complete_are_one_shot_unless_the_profile_says_otherwise():
+    assert plan_for(make_profile(), CHAIN).one_shot == {"migrate"}  # seed: nobody waits for it
+    profile = make_profile(services={"seed": {"one_shot": False}, "tool": {"one_shot": True}})
+    plan = plan_for(profile, CHAIN)
+    assert plan.one_shot == {"migrate", "tool"} and plan.is_one_shot("tool") and not plan.is_one_shot("seed")
+    assert plan.override["services"]["migrate"]["labels"][L.ONE_SHOT] == "true"
+
+
+def test_healthy_gates_are_netra_stacks_and_every_other_condition_stays_composes():
+    plan = plan_for(make_profile(), CHAIN)
+    assert plan.gates == {"migrate": {"db"}, "web": {"db"}}  # `debug` is not in the model
+    web = plan.override["services"]["web"]["depends_on"]
+    assert web["db"] == {"condition": "service_started", "restart": True}
+    assert web["migrate"] == {"condition": "service_completed_successfully"}
+    assert web["debug"] == {"condition": "service_started", "required": False}
+    assert "depends_on" not in plan.override["services"]["seed"]
+
+
+def test_fixed_container_names_are_made_unique_and_kept_as_aliases():
+    plan = plan_for(make_profile(), CHAIN, name="t-1")
+    web = plan.override["services"]["web"]
+    assert web["container_name"] == "t-1-web"
+    assert web["networks"] == {"front": {"aliases": ["web", "www"]}, "back": {"aliases": ["web"]}}
+    assert plan.override["services"]["tool"]["container_name"] == "t-1-tool"
+    assert "networks" not in plan.override["services"]["tool"]  # host networking: nothing to alias on
+    assert plan.container_names == {"web": "t-1-web", "tool": "t-1-tool"}
+
+
+@pytest.mark.parametrize(("fields", "unique"), [
+    ({}, True), ({"project_name": "netra-dev"}, False), ({"container_names": "keep"}, False),
+    ({"project_name": "fixed", "container_names": "unique"}, True)])
+def test_container_names_are_kept_where_the_profile_does_not_isolate_or_asks(fields, unique):
+    plan = plan_for(make_profile(**fields), CHAIN, name="t-1")
+    assert plan.container_names["web"] == ("t-1-web" if unique else "web")
+    assert ("container_name" in plan.override["services"]["web"]) is unique
+
+
+def test_stop_timeouts_2s_for_tests_the_files_own_wins_an_explicit_setting_wins_over_both():
+    services = plan_for(make_profile(), CHAIN).override["services"]
+    assert services["db"]["stop_grace_period"] == "2s" and "stop_grace_period" not in services["tool"]
+    services = plan_for(make_profile(environment="dev"), CHAIN).override["services"]
+    assert "stop_grace_period" not in services["db"]  # compose's own default
+    profile = make_profile(stop_timeout=5, services={"db": {"stop_timeout": 0.5}})
+    services = plan_for(profile, CHAIN).override["services"]
+    assert (services["db"]["stop_grace_period"], services["tool"]["stop_grace_period"]) == ("0.5s", "5s")
+
+
+def test_compose_profiles_from_the_profile_and_compose_profiles_once_each():
+    profile = make_profile(compose_profiles=["debug"], env={"COMPOSE_PROFILES": "seed"})
+    assert compose_profiles(profile, {"COMPOSE_PROFILES": "tools, debug"}) == ("debug", "tools")
+    assert compose_profiles(profile, {}) == ("debug", "seed")
+
+
+def test_external_resources_and_what_parallel_environments_would_share():
+    model = {"services": {"db": {"volumes": [
+        {"type": "volume", "source": "pgdata", "target": "/data"},
+        {"type": "volume", "source": "shared", "target": "/shared"},
+        {"type": "bind", "source": "/srv/conf", "target": "/conf", "read_only": True},
+        {"type": "bind", "source": "/srv/data", "target": "/var/data"}]}},
+        "volumes": {"pgdata": {}, "shared": {"external": True, "name": "team-shared"}},
+        "networks": {"edge": {"external": True}}}
+    assert external_resources(model) == [("volume", "team-shared"), ("network", "edge")]
+    assert shared_mounts(make_profile(), model) == ["db: external volume shared", "db: bind mount /srv/data (writable)"]
+    assert shared_mounts(make_profile(project_name="netra-dev"), model) == []  # one environment at a time
