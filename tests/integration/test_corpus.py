@@ -133,19 +133,24 @@ def test_two_environments_side_by_side(project, corpus_env):
     assert names[0] != names[1] and all(n.startswith(f"{project}-") for n in names)
 
     for probe in PROBES[project]:
+        assert all(probe.service in s["ports"] for s in started), f"{project}: no host port for {probe.service}: {started}"
         ports = [s["ports"][probe.service] for s in started]
         assert ports[0] != ports[1] and all(30000 <= p <= 40000 for p in ports), ports
+    ids = {name: {c.service: c.id[:12] for c in engine.containers(name)} for name in names}
     for name, result in zip(names, started):
         health = run_cli("health", "--profile", project, "--name", name, "--json", env=env)
         assert health.returncode == 0 and json.loads(health.stdout)["state"] == "HEALTHY", \
             f"{project}: {name} not healthy: {health.stdout or _why(health)}"
-        ids = {c.service: c.id[:12] for c in engine.containers(name)}
         for probe in PROBES[project]:
             answer = probe.exchange(result["ports"][probe.service])
             for text in probe.answers:
                 assert text in answer, f"{project}: {probe.service} of {name} answered {answer!r}"
-            assert ids[probe.written_by or probe.service] in answer, \
-                f"{project}: {probe.service} of {name} answered {answer!r}, not from its own containers {ids}"
+            assert ids[name][probe.written_by or probe.service] in answer, \
+                f"{project}: {probe.service} of {name} answered {answer!r}, not from its own containers {ids[name]}"
+    if project == "volumes":  # the external volume is the one thing both share: each serves the other's copy
+        for result, other in zip(started, reversed(names)):
+            copy = Probe("web", path=f"/archive/{ids[other]['writer']}.txt").exchange(result["ports"]["web"])
+            assert copy.strip() == f"report by {ids[other]['writer']}"
 
     config = run_cli("config", "--profile", project, env=env)
     assert config.returncode == 0, f"{project}: config exited {config.returncode}: {_why(config)}"
