@@ -93,12 +93,16 @@ def _run_all(jobs: Mapping[str, list[str]], on_line: LineCallback | None) -> dic
                 for key, command in jobs.items()}
 
     def read(key: str, child: subprocess.Popen) -> None:
-        for raw in child.stdout:
-            lines.put((key, raw.decode("utf-8", "replace").rstrip()))
+        try:
+            for raw in child.stdout:
+                lines.put((key, raw.decode("utf-8", "replace").rstrip()))
+        except (ValueError, OSError):  # closed under it: the run was abandoned
+            pass
         lines.put((key, None))
 
-    for key, child in children.items():
-        threading.Thread(target=read, args=(key, child), daemon=True).start()
+    readers = [threading.Thread(target=read, args=(key, child), daemon=True) for key, child in children.items()]
+    for reader in readers:
+        reader.start()
     kept: dict[str, list[str]] = {key: [] for key in jobs}
     results: dict[str, tuple[int, str, float]] = {}
     try:
@@ -115,6 +119,8 @@ def _run_all(jobs: Mapping[str, list[str]], on_line: LineCallback | None) -> dic
         stop_children(children.values(), grace=0 if isinstance(exc, Abandoned) else 30)  # asked not to wait
         raise
     finally:
+        for reader in readers:  # the children have ended: their output ends too
+            reader.join(timeout=1)
         for child in children.values():
             child.stdout.close()
     return results
