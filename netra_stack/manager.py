@@ -199,11 +199,10 @@ class StackManager:
                                    hint="paths are relative to project_dir")
             with tempfile.TemporaryDirectory(prefix="netra-stack-") as folder:
                 files = [self.profile.root / f for f in self.profile.compose_files]
-                reader = compose.prepare(Path(folder), "netra-config", files, compose_env(self.profile, self.environ),
-                                         env_files=env_files(self.profile),
-                                         profiles=compose_profiles(self.profile, self.environ))
-                model = reader.config()
                 wanted = compose_profiles(self.profile, self.environ)
+                reader = compose.prepare(Path(folder), "netra-config", files, compose_env(self.profile, self.environ),
+                                         env_files=env_files(self.profile), profiles=wanted)
+                model = reader.config()
                 if wanted:  # compose ignores a profile it does not know: a typo would go unseen
                     known = reader.profiles()
                     unknown = [p for p in wanted if p not in known]
@@ -469,7 +468,7 @@ class StackManager:
         from .cleanup import release
 
         self.reporter.event(f"removing environment {name}")
-        with _removal_signals(name, self.reporter):  # a second Ctrl-C must not leave half an environment behind
+        with _removal_signals(name, self.reporter):  # Ctrl-C here must not leave half an environment unsaid
             release(name, on_line=self.reporter.compose_line, plugins=self.plugins)
 
     def release_environment(self, env_name: str | None = None) -> None:

@@ -304,7 +304,7 @@ def external_resources(model: Mapping[str, Any]) -> list[tuple[str, str]]:
 def shared_mounts(profile: Profile, model: Mapping[str, Any]) -> list[str]:
     """What parallel environments of an isolating profile would share, since isolation cannot
     cover it: writable bind mounts and external volumes, as `service: what`."""
-    if "{id}" not in profile.project_name:
+    if not profile.isolated:
         return []
     external = {key for key, spec in (model.get("volumes") or {}).items() if (spec or {}).get("external")}
     found = []

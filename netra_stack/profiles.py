@@ -215,11 +215,17 @@ class Profile(_Strict):
         return self.environment or "test"
 
     @property
+    def isolated(self) -> bool:
+        """Whether every environment is a new one of its own ({id} in project_name), so that
+        several of the profile run side by side."""
+        return "{id}" in self.project_name
+
+    @property
     def unique_container_names(self) -> bool:
         """Whether a fixed container_name is made unique per environment."""
         if self.container_names:
             return self.container_names == "unique"
-        return "{id}" in self.project_name
+        return self.isolated
 
     def stop_timeout_of(self, service: str) -> float | None:
         """Seconds a service gets to stop: its own setting, the profile's, 2 for tests, else None (compose's)."""
