@@ -187,16 +187,16 @@ def test_a_missing_external_volume_is_named_and_nothing_starts(compat_env):
 def test_shared_bind_mounts_and_external_volumes_are_warned_about(compat_env):
     name = f"netra-compat-{int(time.time() * 1000)}"
     engine.client().volumes.create(name, labels={"io.netra-stack.test": "true"})
+    env = {**compat_env, "EXTERNAL_VOLUME": name}
     try:
-        env = {**compat_env, "EXTERNAL_VOLUME": name}
         config = run_cli("config", "--profile", "compat-external", env=env)
         assert config.returncode == 0, config.stderr
         for result in (config, run_cli("up", "--profile", "compat-external", env=env)):
             assert f"store: bind mount {COMPAT / 'data'} (writable)" in result.stderr
             assert "store: external volume shared-data" in result.stderr
+    finally:
         for environment in StackManager("compat-external", environ=env).environments("compat-external"):
             StackManager("compat-external", environ=env).release_environment(environment.name)
-    finally:
         engine.client().volumes.get(name).remove(force=True)
 
 
