@@ -5,6 +5,7 @@ projects bring (a file compose rejects, a missing external volume, shared bind m
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -29,8 +30,6 @@ def compat_env(monkeypatch):
     monkeypatch.setenv("NETRA_STACK_PROFILE_PATH", str(COMPAT / "profiles"))
     for var in ("COMPOSE_PROJECT_NAME", "COMPOSE_PROFILES", "GREETING", "MIGRATE_EXIT"):
         monkeypatch.delenv(var, raising=False)
-    import os
-
     return dict(os.environ)
 
 
