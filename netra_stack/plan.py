@@ -24,6 +24,7 @@ from .profiles import PortSpec, Profile
 
 # Variables of the seed that reach the compose run (its interpolation) when set.
 PASSTHROUGH_VARS = ("DOCKER_TAG", "BUILD_TARGET", "USE_PRODUCTION_IMAGES")
+OWNER_VAR = "NETRA_STACK_OWNER"  # who makes the environments (default user@host): a CI job, a test session
 _PROJECT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 EPHEMERAL = 0  # a host port of 0: the engine picks one
 
@@ -240,7 +241,9 @@ def resolve_plan(
 ) -> Plan:
     """Build the plan: compose files, names, labels and the generated override."""
     check_services(profile, model)
-    own = L.ownership_labels(name, profile.name, profile.env_type, owner=f"{getpass.getuser()}@{socket.gethostname()}")
+    environ = environ or {}
+    owner = environ.get(OWNER_VAR) or f"{getpass.getuser()}@{socket.gethostname()}"
+    own = L.ownership_labels(name, profile.name, profile.env_type, owner=owner)
     if lease:  # held by a process: its watchdog removes the environment when that process dies
         own[L.LEASE] = lease
     services: dict[str, Any] = {}
@@ -288,7 +291,7 @@ def resolve_plan(
         images=images,
         one_shot=one_shot,
         env_files=env_files(profile),
-        compose_profiles=compose_profiles(profile, environ or {}),
+        compose_profiles=compose_profiles(profile, environ),
         container_names=names,
         gates=gates,
     )

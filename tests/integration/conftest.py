@@ -1,11 +1,14 @@
 """Real-engine tests. Every test leaves the engine as it found it: whatever netra-stack
-environment appeared during a test is removed afterwards by its labels, pass or fail."""
+environment this session made during a test is removed afterwards by its labels, pass or fail.
+The session's environments carry an owner of their own (NETRA_STACK_OWNER, inherited by the
+commands the tests run), so a test session never removes another's on the same engine."""
 
 from __future__ import annotations
 
 import os
 import secrets
 import shutil
+import socket
 import subprocess
 import sys
 
@@ -15,10 +18,12 @@ import pytest
 from netra_stack import engine
 from netra_stack import labels as L
 from netra_stack.compose import Compose
+from netra_stack.plan import OWNER_VAR
 
 from ..conftest import MINI_PROFILES, REPO
 
 BUSYBOX = os.environ.get("BUSYBOX_IMAGE", "netra-example/busybox:1.35")
+SESSION_OWNER = os.environ.setdefault(OWNER_VAR, f"pytest-{os.getpid()}@{socket.gethostname()}")
 
 
 def pytest_collection_modifyitems(items):
@@ -28,10 +33,12 @@ def pytest_collection_modifyitems(items):
 
 
 def _our_environments() -> set[str]:
-    names = {c.environment for c in engine.containers()}
-    names |= {(n.get("Labels") or {}).get(L.ENVIRONMENT) for n in engine.networks()}
-    names |= {(v.get("Labels") or {}).get(L.ENVIRONMENT) for v in engine.volumes()}
-    return {n for n in names if n}
+    """The environments of this test session."""
+    labels = [c.labels for c in engine.containers()]
+    labels += [n.get("Labels") or {} for n in engine.networks()]
+    labels += [v.get("Labels") or {} for v in engine.volumes()]
+    return {found[L.ENVIRONMENT] for found in labels
+            if found.get(L.OWNER) == SESSION_OWNER and found.get(L.ENVIRONMENT)}
 
 
 def remove_environment(name: str) -> None:

@@ -359,3 +359,12 @@ def test_external_resources_and_what_parallel_environments_would_share():
     assert external_resources(model) == [("volume", "team-shared"), ("network", "edge")]
     assert shared_mounts(make_profile(), model) == ["db: external volume shared", "db: bind mount /srv/data (writable)"]
     assert shared_mounts(make_profile(project_name="netra-dev"), model) == []  # one environment at a time
+
+
+def test_the_owner_is_user_at_host_unless_netra_stack_owner_names_one():
+    profile = make_profile()
+    requests = port_requests(profile, CHAIN, {})
+    plan = resolve_plan(profile, CHAIN, name="t-1", env={}, host_ports=host_ports_for(requests), requests=requests,
+                        environ={"NETRA_STACK_OWNER": "ci-job-42"})
+    assert plan.labels[L.OWNER] == "ci-job-42"
+    assert plan_for(profile, CHAIN).labels[L.OWNER] == f"{getpass.getuser()}@{socket.gethostname()}"
