@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from netra_stack.profiles import load_profile
+from tests.helpers import REAL_PROFILES, REPO  # noqa: F401  (unit modules import them from here)
 
-REPO = Path(__file__).resolve().parents[2]
-REAL_PROFILES = REPO / "profiles"
 # The two keys every loadable profile needs (after `extends`).
 MINIMAL = 'environment = "test"\ncompose_files = ["docker-compose.yml"]\n'
 

@@ -11,8 +11,8 @@ import pytest
 from netra_stack import hookspecs
 from netra_stack.plugin_reference import BEGIN, END, render
 from netra_stack.plugins import hook_names
+from tests.helpers import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "docs" / "plugins.md"
 
 
