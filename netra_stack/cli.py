@@ -75,7 +75,7 @@ def handled(f):
                 print_health(exc.report, details=True)
             for diagnostic in exc.diagnostics:
                 click.echo(diagnostic)
-            error_line(str(exc))
+            error_line(exc.line)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("netra-stack: interrupted (anything half-started was removed)", err=True)

@@ -6,8 +6,10 @@ and an exit code that is distinct per kind of failure (documented in README.md).
 
 from __future__ import annotations
 
+from enum import IntEnum
 
-class ExitCode:
+
+class ExitCode(IntEnum):
     OK = 0
     FAILED = 1  # the work itself failed: e.g. `health` found a service not HEALTHY
     USAGE = 2  # bad command-line usage (click's own code)
@@ -33,6 +35,11 @@ class NetraError(Exception):
         self.diagnostics: list[str] = []  # added by netra_on_failure plugins
 
     def __str__(self) -> str:
+        return self.message
+
+    @property
+    def line(self) -> str:
+        """The one line a user sees: the message and its hint."""
         return f"{self.message} (hint: {self.hint})" if self.hint else self.message
 
 
@@ -82,9 +89,8 @@ class PluginError(NetraError):
     exit_code = ExitCode.PLUGIN_ERROR
 
 
-class Interrupted(NetraError):
+class Abandoned(NetraError):
+    """Interrupted again while an environment was being removed: netra-stack stopped waiting.
+    (A first Ctrl-C is Python's KeyboardInterrupt, turned into the same exit code by the CLI.)"""
+
     exit_code = ExitCode.INTERRUPTED
-
-
-class Abandoned(Interrupted):
-    """Interrupted again while an environment was being removed: netra-stack stopped waiting."""

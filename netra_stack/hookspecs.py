@@ -94,10 +94,10 @@ def netra_resolve_conflict(plan: Plan, failure: EngineFailure | None, attempt: i
     """Clear the way for an environment, or say that it cannot start.
 
     Called before `up` with ``failure`` None and ``attempt`` 0 (pre-emptive cleanup), and
-    after each failed `up` with the recognised engine error and the attempt number (from 1; at
-    most 3 attempts). Return a ConflictResolution: ``"retry"`` (optionally choosing host ports
-    again) or ``"fail"`` with a reason, which stops the run before anything (more) starts; or
-    None for no opinion (before up: go on; after an error: fail with the engine's message).
+    after each failed `up` with the recognised engine error and the attempt number (from 1 to
+    ``policy.MAX_UP_ATTEMPTS``). Return a ConflictResolution: ``"retry"`` (optionally choosing
+    host ports again) or ``"fail"`` with a reason, which stops the run before anything (more)
+    starts; or None for no opinion (before up: go on; after an error: fail with the engine's message).
     Remove only what netra-stack owns. The built-in removes stopped containers of the same
     environment before up, removes an own stale container holding a name, re-plans ports after
     a clash unless the port was fixed, and refuses anything that is not netra-stack's.

@@ -30,11 +30,10 @@ from .health import HealthMemory, HealthReport, HealthState, ServiceHealth, judg
 from .plan import (Plan, awaited, build_waves, compose_env, compose_profiles, env_files, environment_name,
                    external_resources, port_requests, resolve_plan, shared_mounts, startable_while_building, upstream)
 from .plugins import Plugins
-from .policy import BuildDecision, BuildOutcome, ConflictResolution, EngineFailure, PortBinding
+from .policy import MAX_UP_ATTEMPTS, BuildDecision, BuildOutcome, ConflictResolution, EngineFailure, PortBinding
 from .profiles import Profile, default_profile_name, load_profile, profile_dirs
 from .redact import Redactor
 
-MAX_UP_ATTEMPTS = 3
 
 
 class Reporter:
@@ -351,7 +350,7 @@ class StackManager:
             error.diagnostics.extend(str(d) for d in self.plugins.notify(
                 "netra_on_failure", environment=name, error=error, report=report))
         except PluginError as broken:  # a broken diagnostic plugin must not hide the failure itself
-            error.diagnostics.append(str(broken))
+            error.diagnostics.append(broken.line)
 
     def _up(self, plan: Plan, compose, healthy: Mapping[str, ServiceHealth] | None = None,
             timeout: float | None = None) -> tuple[Plan, dict[str, ServiceHealth]]:

@@ -20,7 +20,7 @@ from typing import Any
 
 from . import labels as L
 from .errors import NotFoundError, ProfileError
-from .profiles import PortSpec, Profile
+from .profiles import PortSpec, Profile, truthy
 
 # Variables of the seed that reach the compose run (its interpolation) when set.
 PASSTHROUGH_VARS = ("DOCKER_TAG", "BUILD_TARGET", "USE_PRODUCTION_IMAGES")
@@ -75,7 +75,7 @@ class Plan:
     @property
     def uses_production_images(self) -> bool:
         """USE_PRODUCTION_IMAGES=true: the images are used as they are, never built."""
-        return self.env.get("USE_PRODUCTION_IMAGES", "").lower() in ("1", "true", "yes")
+        return truthy(self.env.get("USE_PRODUCTION_IMAGES"))
 
     def service_settings(self, service: str):
         """The profile's [services.NAME] settings, or None."""

@@ -15,6 +15,8 @@ import importlib
 import importlib.metadata
 import importlib.util
 import inspect
+import os
+import sys
 from collections.abc import Iterable
 from typing import Any
 
@@ -23,9 +25,10 @@ import pluggy
 from . import hookspecs
 from .builtin import BUILTIN_PLUGINS
 from .errors import NetraError, PluginError
-from .profiles import Profile
+from .profiles import Profile, truthy
 
 ENTRY_POINT_GROUP = hookspecs.PROJECT
+TRACE_VAR = "NETRA_TRACE_PLUGINS"  # 1: every hook call is logged to stderr, with its plugin and result
 
 
 def hook_names() -> list[str]:
@@ -57,6 +60,7 @@ class Plugins:
             if not self.manager.is_blocked(reference):
                 self._register(self._import(reference), reference, f"profile {profile.name}: {reference}")
         self._check()
+        self.trace = truthy(os.environ.get(TRACE_VAR))
 
     # --- loading ---------------------------------------------------------------------------
 
@@ -136,13 +140,23 @@ class Plugins:
         return list(reversed(getattr(self.manager.hook, hook).get_hookimpls()))
 
     def _call(self, impl: pluggy.HookImpl, hook: str, kwargs: dict[str, Any]) -> Any:
+        """One implementation, called: every hook call of a run passes through here."""
         try:
-            return impl.function(*(kwargs[arg] for arg in impl.argnames))
+            result = impl.function(*(kwargs[arg] for arg in impl.argnames))
+            if self.trace:
+                self._trace(f"{hook} by {impl.plugin_name}: {result!r:.300}")
+            return result
         except NetraError:
             raise
         except Exception as exc:
             raise PluginError(f"plugin {impl.plugin_name!r}: {hook} raised {type(exc).__name__}: {exc}",
                               hint=f"the plugin comes from {self.origins.get(impl.plugin_name, '?')}") from exc
+
+    def _trace(self, line: str) -> None:
+        from .redact import Redactor
+
+        redactor = Redactor.for_profile(self.profile, os.environ) if self.profile else Redactor()
+        print(f"netra-stack: trace: {redactor.redact(line)}", file=sys.stderr)
 
     def decide(self, hook: str, expected: type | tuple[type, ...], **kwargs: Any) -> Any:
         """A first-result hook: the first answer that is not None, checked against `expected`."""

@@ -37,6 +37,9 @@ class BuildOutcome:
                 "no_cache": self.no_cache}
 
 
+MAX_UP_ATTEMPTS = 3  # `up` is tried at most this often while the conflict policy says "retry"
+
+
 @dataclass(frozen=True)
 class ConflictResolution:
     """What to do about a conflict: retry (after what was done), or give up."""

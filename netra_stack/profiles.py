@@ -271,7 +271,8 @@ def available_profiles(dirs: list[Path] | None = None) -> dict[str, Path]:
     return found
 
 
-def _truthy(value: str | None) -> bool:
+def truthy(value: str | None) -> bool:
+    """The one rule for yes/no variables (USE_ALPINE, USE_PRODUCTION_IMAGES): 1, true, yes, on."""
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
@@ -284,7 +285,7 @@ def default_profile_name(environ: Mapping[str, str] | None = None, use_alpine: b
             f"DOCKER_ENV={env_type!r}: expected one of {', '.join(ENV_TYPES)}",
             hint="unset DOCKER_ENV or pass --profile",
         )
-    alpine = _truthy(environ.get("USE_ALPINE")) if use_alpine is None else use_alpine
+    alpine = truthy(environ.get("USE_ALPINE")) if use_alpine is None else use_alpine
     return ALPINE_VARIANTS.get(env_type, env_type) if alpine else env_type
 
 

@@ -177,7 +177,7 @@ class RealServices:
                 self._say(f"environment {name} is up")
             self.environment = self._describe(name)
         except NetraError as error:
-            self.error = f"netra-stack: {error}" + (f" (hint: {error.hint})" if error.hint else "")
+            self.error = f"netra-stack: {error.line}"
 
     def _running(self) -> str | None:
         """The newest environment of the profile whose services all run."""

@@ -128,5 +128,5 @@ def test_an_existing_profile_is_never_overwritten(tmp_path):
     with pytest.raises(UsageError) as caught:
         init_profile(tmp_path)
     assert caught.value.exit_code == ExitCode.USAGE
-    assert str(tmp_path / "profiles" / "test.toml") in str(caught.value) and "--print" in str(caught.value)
+    assert str(tmp_path / "profiles" / "test.toml") in caught.value.line and "--print" in caught.value.line
     assert (tmp_path / "profiles" / "test.toml").read_text() == "# mine\n"

@@ -368,3 +368,13 @@ def test_the_owner_is_user_at_host_unless_netra_stack_owner_names_one():
                         environ={"NETRA_STACK_OWNER": "ci-job-42"})
     assert plan.labels[L.OWNER] == "ci-job-42"
     assert plan_for(profile, CHAIN).labels[L.OWNER] == f"{getpass.getuser()}@{socket.gethostname()}"
+
+
+@pytest.mark.parametrize(("value", "expected"), [("on", True), ("YES", True), ("1", True), ("true", True),
+                                                  ("off", False), ("0", False), ("", False)])
+def test_yes_no_variables_follow_one_rule(value, expected):
+    from netra_stack.profiles import default_profile_name
+
+    plan = plan_for(make_profile(), CHAIN, environ={"USE_PRODUCTION_IMAGES": value})
+    assert plan.uses_production_images is expected
+    assert (default_profile_name({"USE_ALPINE": value}) == "alpine-test") is expected

@@ -78,3 +78,18 @@ def test_wrappers_are_refused(load, tmp_path):
                       "def netra_before_up(plan):\n    return (yield)\n")
     with pytest.raises(PluginError, match="netra_before_up is a wrapper"):
         Plugins(load(MINIMAL + f'plugins = ["{plugin}"]\n'))
+
+
+def test_netra_trace_plugins_logs_each_call_with_its_plugin_and_result_secrets_masked(load, monkeypatch, capsys):
+    monkeypatch.setenv("NETRA_TRACE_PLUGINS", "on")
+    monkeypatch.setenv("DB_PASSWORD", "hunter2-secret")
+    plugins = Plugins(load(MINIMAL))
+    plugins.manager.register(module("leaky", netra_on_failure=hookimpl(
+        lambda environment: "password hunter2-secret in the logs")), "leaky")
+    plugins.notify("netra_on_failure", environment="e", error=None, report=None)
+    err = capsys.readouterr().err
+    assert "netra-stack: trace: netra_on_failure by leaky: 'password *** in the logs'" in err
+    assert "hunter2-secret" not in err
+    monkeypatch.setenv("NETRA_TRACE_PLUGINS", "0")
+    Plugins(load(MINIMAL)).notify("netra_on_failure", environment="e", error=None, report=None)
+    assert capsys.readouterr().err == ""
