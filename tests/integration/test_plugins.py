@@ -3,6 +3,7 @@ an entry point — changes what really happens on the engine; broken plugins are
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import socket
 
@@ -24,11 +25,25 @@ def no_new_containers(before: set[str]) -> bool:
     return {c.id for c in engine.containers()} == before
 
 
+def needs_entry_point_plugin() -> None:
+    """The tests' entry-point plugin package is visible only to the test run that scripts/test
+    starts (it puts the package on PYTHONPATH): say so, rather than fail on its missing effects."""
+    try:
+        importlib.metadata.distribution("netra-test-plugin")
+        return
+    except importlib.metadata.PackageNotFoundError:
+        pass
+    pytest.fail("the tests' entry-point plugin (tests/fixtures/entrypoint_plugin) is not visible: run the "
+                "tests with scripts/test (e.g. scripts/test tests/integration/test_plugins.py)", pytrace=False)
+
+
 # --- ports ----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("profile, low, service", [("mini-ports-plugin", 41000, "web"),
                                                   ("mini-ep-ports", 42000, "web-public")])
 def test_port_plugins_choose_and_discover_the_bound_ports(profile, low, service, mini_env):
+    if profile.startswith("mini-ep-"):
+        needs_entry_point_plugin()
     manager = StackManager(profile, environ=mini_env)
     name, ports = manager.acquire_environment()
     assert list(ports) == [service]  # mini-ep-ports also discovers web under an alias
@@ -45,6 +60,8 @@ def test_port_plugins_choose_and_discover_the_bound_ports(profile, low, service,
     ("mini-ep-health", "web", "vetoed by netra_test_plugin"),
 ])
 def test_health_plugins_decide(profile, service, detail, mini_env):
+    if profile.startswith("mini-ep-"):
+        needs_entry_point_plugin()
     manager = StackManager(profile, environ=mini_env)
     with pytest.raises(NotHealthyError) as failure:
         manager.acquire_environment(timeout=60)
@@ -75,6 +92,7 @@ def test_file_conflict_plugin_refuses_before_anything_starts(mini_env):
 
 
 def test_entry_point_conflict_plugin_retries_a_port_clash(mini_env):
+    needs_entry_point_plugin()
     holder = socket.socket()
     holder.bind(("127.0.0.1", 0))
     holder.listen()
@@ -93,6 +111,7 @@ def test_entry_point_conflict_plugin_retries_a_port_clash(mini_env):
 # --- build cache ----------------------------------------------------------------------------------
 
 def test_cache_plugins_change_what_is_built(mini_build):
+    needs_entry_point_plugin()
     mini_env, _ = mini_build
     image = f"netra-test/mini-built:{mini_env['DOCKER_TAG']}"
     manager = StackManager("mini-build", environ=mini_env, no_cache_app_code=False)  # layer cache
@@ -149,6 +168,7 @@ def test_on_failure_diagnostics(mini_build, tmp_path):
 
 
 def test_contributed_command_and_listing(mini_env):
+    needs_entry_point_plugin()
     hello = run_cli("test-plugin-hello", env=mini_env)
     assert hello.returncode == 0 and hello.stdout.strip() == "hello from netra_test_plugin"
     listing = json.loads(run_cli("plugins", "--profile", "mini-health-plugin", "--json", env=mini_env).stdout)
