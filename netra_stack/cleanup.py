@@ -52,12 +52,12 @@ def release(name: str, on_line=None, plugins=None) -> None:
 
     try:
         if plugins:
-            plugins.notify("netra_before_down", environment=name)
+            plugins.before_down(name)
     finally:  # a failing plugin must not keep the environment alive
         Compose(name).down(on_line=on_line)
         Compose.forget(name)
     if plugins:
-        plugins.notify("netra_after_down", environment=name)
+        plugins.after_down(name)
 
 
 def clean(*, older_than: str | float | None = None, remove_all: bool = False, dry_run: bool = False,

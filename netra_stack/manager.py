@@ -30,7 +30,7 @@ from .health import HealthMemory, HealthReport, HealthState, ServiceHealth, judg
 from .plan import (Plan, awaited, build_waves, compose_env, compose_profiles, env_files, environment_name,
                    external_resources, port_requests, resolve_plan, shared_mounts, startable_while_building, upstream)
 from .plugins import Plugins
-from .policy import MAX_UP_ATTEMPTS, BuildDecision, BuildOutcome, ConflictResolution, EngineFailure, PortBinding
+from .policy import MAX_UP_ATTEMPTS, BuildDecision, BuildOutcome, EngineFailure, PortBinding
 from .profiles import Profile, default_profile_name, load_profile, profile_dirs
 from .redact import Redactor
 
@@ -161,7 +161,7 @@ class StackManager:
         if no_cache_app_code is not None:  # the seed's option: True -> --no-cache builds, for every service
             self.profile = self.profile.with_build_cache("no-cache" if no_cache_app_code else "layer-cache")
         self.plugins = Plugins(self.profile)
-        files = self.plugins.decide("netra_compose_files", list, profile=self.profile, environ=self.environ)
+        files = self.plugins.compose_files(self.profile, self.environ)
         if files is not None and files != self.profile.compose_files:
             self.profile = self.profile.model_copy(update={"compose_files": [str(f) for f in files]})
         self.reporter = reporter or Reporter()
@@ -223,11 +223,7 @@ class StackManager:
             if bound and request.key in bound:
                 chosen[request.key] = bound[request.key]
                 continue
-            port = self.plugins.decide("netra_allocate_port", int, request=request, profile=self.profile,
-                                       taken={p for p in chosen.values() if p})
-            if port is None:
-                raise PluginError(f"no plugin chose a host port for {request.key}", hint="is netra.ports disabled?")
-            chosen[request.key] = port
+            chosen[request.key] = self.plugins.allocate_port(request, self.profile, {p for p in chosen.values() if p})
         plan = resolve_plan(self.profile, model, name=name, env=compose_env(self.profile, self.environ),
                             host_ports=chosen, requests=requests, lease=lease, environ=self.environ)
         return replace(plan, force=self.force) if self.force else plan
@@ -309,14 +305,13 @@ class StackManager:
         try:
             compose = Compose.for_plan(plan)
             self.reporter.event(f"environment {name} (profile {self.profile.name})")
-            resolution = self.plugins.decide("netra_resolve_conflict", ConflictResolution, plan=plan, failure=None,
-                                             attempt=0)
+            resolution = self.plugins.resolve_conflict(plan, None, 0)
             if resolution and resolution.removed:
                 self.reporter.event(f"removed leftovers: {', '.join(resolution.removed)}")
             if resolution and resolution.action == "fail":
                 raise EngineError(f"{name} cannot start: {resolution.reason}",
                                   hint=f"plugin {self.plugins.deciders['netra_resolve_conflict']!r} refused it")
-            self.plugins.notify("netra_before_up", plan=plan)
+            self.plugins.before_up(plan)
             early = _EarlyChecks(self, plan) if wait and build else None
             try:
                 if build:
@@ -328,7 +323,7 @@ class StackManager:
                 self._wait(started, timeout, healthy if started is plan else {})
             plan = started
             ports = self.ports(name)
-            self.plugins.notify("netra_after_up", plan=plan, ports=ports)
+            self.plugins.after_up(plan, ports)
             return name, ports
         except BaseException as error:
             if isinstance(error, NetraError):
@@ -338,17 +333,13 @@ class StackManager:
             raise
 
     def _new_name(self) -> str:
-        name = self.plugins.decide("netra_environment_name", str, profile=self.profile, environ=self.environ)
-        if not name:
-            raise PluginError("no plugin named the environment", hint="is netra.naming disabled?")
-        return name
+        return self.plugins.environment_name(self.profile, self.environ)
 
     def _diagnose(self, name: str, error: NetraError) -> None:
         """Let plugins attach diagnostics to a failure, while the environment still exists."""
         report = getattr(error, "report", None)
         try:
-            error.diagnostics.extend(str(d) for d in self.plugins.notify(
-                "netra_on_failure", environment=name, error=error, report=report))
+            error.diagnostics.extend(self.plugins.on_failure(name, error, report))
         except PluginError as broken:  # a broken diagnostic plugin must not hide the failure itself
             error.diagnostics.append(broken.line)
 
@@ -366,8 +357,7 @@ class StackManager:
                 failure = EngineFailure.parse(error.stderr)
                 if failure.kind == "dependency_failed":  # a health failure, reported as one (with its logs)
                     self._wait(plan, 0, services=[failure.details["service"]])
-                resolution = self.plugins.decide("netra_resolve_conflict", ConflictResolution, plan=plan,
-                                                 failure=failure, attempt=attempt)
+                resolution = self.plugins.resolve_conflict(plan, failure, attempt)
                 why = resolution.reason if resolution else "no plugin resolves it"
                 self.reporter.event(f"attempt {attempt}/{MAX_UP_ATTEMPTS}: {failure.summary()} -> {why}")
                 if resolution is None or resolution.action != "retry" or attempt == MAX_UP_ATTEMPTS:
@@ -421,8 +411,7 @@ class StackManager:
         for service, spec in self.base_model().get("services", {}).items():
             if "build" not in (spec or {}) or (services and service not in services):
                 continue
-            decision = self.plugins.decide("netra_build_decision", BuildDecision, service=service,
-                                           build=spec["build"], plan=plan)
+            decision = self.plugins.build_decision(service, spec["build"], plan)
             if decision is not None and forced:
                 decision = replace(decision, build=True, no_cache=no_cache or decision.no_cache,
                                    reason="forced: rebuild" + (" --no-cache" if no_cache else ""))
@@ -602,8 +591,7 @@ class StackManager:
             if (before and container is not None and container.running and container.health != "unhealthy"
                     and container.name == before.container and before.container_state == "running"):
                 return replace(before, docker_health=container.health, docker_probe=container.health_output)
-            result = self.plugins.decide("netra_check_health", ServiceHealth, service=service, container=container,
-                                         plan=plan)
+            result = self.plugins.check_health(service, container, plan)
             return result or judge(service, container, None, one_shot=plan.is_one_shot(service))
 
         # Services are checked side by side: a round takes as long as the slowest check, not their sum.
@@ -646,8 +634,7 @@ class StackManager:
         from . import engine
 
         name = env_name or self._current()
-        found = self.plugins.decide("netra_discover_ports", list, environment=name, containers=engine.containers(name))
-        return list(found or [])
+        return self.plugins.discover_ports(name, engine.containers(name))
 
     def ports(self, env_name: str | None = None) -> dict[str, int]:
         return primary_ports(self.get_ports(env_name))

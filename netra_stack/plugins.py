@@ -17,15 +17,20 @@ import importlib.util
 import inspect
 import os
 import sys
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from . import hookspecs
 from .builtin import BUILTIN_PLUGINS
 from .errors import NetraError, PluginError
+from .health import HealthReport, ServiceHealth
+from .policy import BuildDecision, ConflictResolution, EngineFailure, PortBinding
 from .profiles import Profile, truthy
+
+if TYPE_CHECKING:
+    from .plan import Plan, PortRequest
 
 ENTRY_POINT_GROUP = hookspecs.PROJECT
 TRACE_VAR = "NETRA_TRACE_PLUGINS"  # 1: every hook call is logged to stderr, with its plugin and result
@@ -176,6 +181,54 @@ class Plugins:
         """A collected hook: every implementation, the answers that are not None."""
         return [r for impl in self.implementations(hook) if (r := self._call(impl, hook, kwargs)) is not None]
 
+    # --- the hooks, typed: the one place that names them ----------------------------------------
+
+    def compose_files(self, profile: Profile, environ: Mapping[str, str]) -> list[str] | None:
+        return self.decide("netra_compose_files", list, profile=profile, environ=environ)
+
+    def environment_name(self, profile: Profile, environ: Mapping[str, str]) -> str:
+        name = self.decide("netra_environment_name", str, profile=profile, environ=environ)
+        if not name:
+            raise PluginError("no plugin named the environment", hint="is netra.naming disabled?")
+        return name
+
+    def allocate_port(self, request: PortRequest, profile: Profile, taken: set[int]) -> int:
+        port = self.decide("netra_allocate_port", int, request=request, profile=profile, taken=taken)
+        if port is None:
+            raise PluginError(f"no plugin chose a host port for {request.key}", hint="is netra.ports disabled?")
+        return port
+
+    def build_decision(self, service: str, build: dict[str, Any], plan: Plan) -> BuildDecision | None:
+        return self.decide("netra_build_decision", BuildDecision, service=service, build=build, plan=plan)
+
+    def resolve_conflict(self, plan: Plan, failure: EngineFailure | None, attempt: int) -> ConflictResolution | None:
+        return self.decide("netra_resolve_conflict", ConflictResolution, plan=plan, failure=failure, attempt=attempt)
+
+    def check_health(self, service: str, container: Any, plan: Plan) -> ServiceHealth | None:
+        return self.decide("netra_check_health", ServiceHealth, service=service, container=container, plan=plan)
+
+    def discover_ports(self, environment: str, containers: list[Any]) -> list[PortBinding]:
+        return list(self.decide("netra_discover_ports", list, environment=environment, containers=containers) or [])
+
+    def before_up(self, plan: Plan) -> None:
+        self.notify("netra_before_up", plan=plan)
+
+    def after_up(self, plan: Plan, ports: dict[str, int]) -> None:
+        self.notify("netra_after_up", plan=plan, ports=ports)
+
+    def before_down(self, environment: str) -> None:
+        self.notify("netra_before_down", environment=environment)
+
+    def after_down(self, environment: str) -> None:
+        self.notify("netra_after_down", environment=environment)
+
+    def on_failure(self, environment: str, error: NetraError, report: HealthReport | None) -> list[str]:
+        return [str(found) for found in self.notify("netra_on_failure", environment=environment, error=error,
+                                                    report=report)]
+
+    def cli_commands(self) -> list[Any]:
+        return [command for contributed in self.notify("netra_cli_commands") for command in contributed]
+
     # --- describing ------------------------------------------------------------------------
 
     def describe(self) -> list[dict[str, Any]]:
@@ -205,5 +258,4 @@ def cli_commands() -> Iterable[Any]:
     entries = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
     if not entries:
         return
-    for contributed in Plugins().notify("netra_cli_commands"):
-        yield from contributed
+    yield from Plugins().cli_commands()

@@ -32,6 +32,15 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.docker)
 
 
+def session_containers() -> list:
+    """The containers this test session made (others may run on the same engine)."""
+    return [c for c in engine.containers() if c.labels.get(L.OWNER) == SESSION_OWNER]
+
+
+def session_networks() -> list:
+    return [n for n in engine.networks() if (n.get("Labels") or {}).get(L.OWNER) == SESSION_OWNER]
+
+
 def _our_environments() -> set[str]:
     """The environments of this test session."""
     labels = [c.labels for c in engine.containers()]

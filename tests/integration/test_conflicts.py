@@ -10,7 +10,7 @@ from netra_stack import engine
 from netra_stack.builtin.ports import is_free
 from netra_stack.errors import ExitCode
 
-from .conftest import run_cli
+from .conftest import run_cli, session_containers
 
 
 def test_fixed_port_held_by_a_foreign_process(mini_env):
@@ -19,13 +19,13 @@ def test_fixed_port_held_by_a_foreign_process(mini_env):
     holder.listen()
     port = holder.getsockname()[1]
     try:
-        before = {c.id for c in engine.containers()}
+        before = {c.id for c in session_containers()}
         result = run_cli("up", "--profile", "mini-fixed", env={**mini_env, "MINI_WEB_PORT": str(port)})
         assert result.returncode == ExitCode.ENGINE_ERROR, result.stderr
         last = result.stderr.strip().splitlines()[-1]
         assert last.startswith("error: starting mini-fixed-") and str(port) in last
         assert f"fixed by the profile and taken by another process: pid {os.getpid()} (" in last
-        assert {c.id for c in engine.containers()} == before  # the half-made environment is gone
+        assert {c.id for c in session_containers()} == before  # the half-made environment is gone
     finally:
         holder.close()
     assert is_free(port)
@@ -84,8 +84,8 @@ def test_a_kept_container_name_is_never_taken_from_a_live_environment(mini_env):
     assert f"container name netra-test-named-service is held by environment {name}, which is in use" in error
     assert "Traceback" not in result.stderr
     assert engine.container_by_id(holder.id) is not None  # not removed
-    assert {c.environment for c in engine.containers()} >= {name}
-    assert [c.environment for c in engine.containers() if c.service == "named"] == [name]  # nothing else started
+    assert {c.environment for c in session_containers()} >= {name}
+    assert [c.environment for c in session_containers() if c.service == "named"] == [name]  # nothing else started
     StackManager("mini-named", environ=mini_env).release_environment(name)
 
 
