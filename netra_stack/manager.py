@@ -27,8 +27,9 @@ from typing import Any
 from . import labels as L
 from .errors import Abandoned, EngineError, NetraError, NotFoundError, NotHealthyError, PluginError, ProfileError, UsageError
 from .health import HealthMemory, HealthReport, HealthState, ServiceHealth, judge, wait_until_healthy
-from .plan import (Plan, awaited, build_waves, compose_env, compose_profiles, env_files, environment_name,
-                   external_resources, port_requests, resolve_plan, shared_mounts, startable_while_building, upstream)
+from .graph import HEALTHY, Graph
+from .plan import (Plan, compose_env, compose_profiles, env_files, environment_name, external_resources,
+                   port_requests, resolve_plan, shared_mounts)
 from .plugins import Plugins
 from .policy import MAX_UP_ATTEMPTS, BuildDecision, BuildOutcome, EngineFailure, PortBinding
 from .profiles import Profile, default_profile_name, load_profile, profile_dirs
@@ -381,8 +382,7 @@ class StackManager:
         if not plan.gates:
             compose.up(on_line=self.reporter.compose_line)
             return healthy
-        deps = self.dependencies
-        holds = {s: {g for x in {s, *upstream(s, deps)} for g in plan.gates.get(x, ())} for s in plan.services}
+        holds = {s: plan.graph.holds(s) for s in plan.services}
         started: set[str] = set()
         while len(started) < len(plan.services):
             ready = [s for s in plan.services if s not in started and holds[s] <= healthy.keys()]
@@ -422,8 +422,8 @@ class StackManager:
             self.reporter.event(f"{outcome.service}: not built ({outcome.reason})")
         wanted = [s for s, d in decisions.items() if d.build]
         previous = {s: engine.image_id(plan.images[s]) for s in wanted if s in plan.images}
-        meanwhile = startable_while_building(plan.services, wanted, self.dependencies) if head_start else []
-        for number, wave in enumerate(build_waves(wanted, self.dependencies)):
+        meanwhile = plan.graph.startable_while_building(plan.services, wanted) if head_start else []
+        for number, wave in enumerate(plan.graph.build_waves(wanted)):
             uncached = [s for s in wave if decisions[s].no_cache]
             starting = meanwhile if number == 0 else []  # with the first wave, the others wait for it
             self.reporter.event(f"building {', '.join(wave)}" + (f" ({', '.join(uncached)} without the layer cache)"
@@ -601,19 +601,18 @@ class StackManager:
         memory = HealthMemory(plan.name)
         results = [memory.judged(result, latest.get(result.service)) for result in results]
         memory.save()
-        return HealthReport(plan.name, plan.profile.name, results, self.dependencies)
+        return HealthReport(plan.name, plan.profile.name, results, plan.graph.as_lists())
 
     @cached_property
-    def dependencies(self) -> dict[str, list[str]]:
-        """Service -> the services it depends on, from the compose model (once, not per probe)."""
-        return {name: list((spec or {}).get("depends_on") or {})
-                for name, spec in self.base_model().get("services", {}).items()}
+    def graph(self) -> Graph:
+        """The services' dependency graph, from the compose model (once, not per probe)."""
+        return Graph.from_model(self.base_model())
 
-    @cached_property
+    @property
     def awaited_healthy(self) -> set[str]:
         """The services another one depends on with `condition: service_healthy`: `up` starts
         such dependents once netra-stack's checks find these healthy."""
-        return awaited(self.base_model(), "service_healthy")
+        return self.graph.awaited(HEALTHY)
 
     def _with_logs(self, report: HealthReport) -> HealthReport:
         from . import engine

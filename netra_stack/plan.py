@@ -13,13 +13,14 @@ import re
 import secrets
 import socket
 import shlex
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import labels as L
 from .errors import NotFoundError, ProfileError
+from .graph import COMPLETED, HEALTHY, Graph
 from .profiles import PortSpec, Profile, truthy
 
 # Variables of the seed that reach the compose run (its interpolation) when set.
@@ -70,7 +71,7 @@ class Plan:
     env_files: tuple[Path, ...] | None = None  # compose's --env-files; None: the project directory's .env
     compose_profiles: tuple[str, ...] = ()  # compose profiles enabled
     container_names: dict[str, str] = field(default_factory=dict)  # service -> its fixed container_name, as run
-    gates: dict[str, frozenset[str]] = field(default_factory=dict)  # service -> dependencies it waits to be healthy
+    graph: Graph = field(default_factory=lambda: Graph({}))  # the services' depends_on
 
     @property
     def uses_production_images(self) -> bool:
@@ -80,6 +81,11 @@ class Plan:
     def service_settings(self, service: str):
         """The profile's [services.NAME] settings, or None."""
         return self.profile.services.get(service)
+
+    @property
+    def gates(self) -> dict[str, frozenset[str]]:
+        """service -> the dependencies it waits to be healthy (netra-stack's checks pass them)."""
+        return {service: found for service in self.graph.services if (found := self.graph.gates(service))}
 
     def health_check(self, service: str):
         """The profile's health check of a service: a command (str or argv list), a host-side
@@ -201,24 +207,10 @@ def check_services(profile: Profile, model: Mapping[str, Any]) -> None:
             )
 
 
-def _depends_on(spec: Mapping[str, Any] | None) -> dict[str, dict]:
-    """A service's depends_on as compose's long form: dependency -> {condition, required, ...}."""
-    found = (spec or {}).get("depends_on") or {}
-    if isinstance(found, list):
-        return {name: {"condition": "service_started"} for name in found}
-    return {name: dict(how or {}) for name, how in found.items()}
-
-
-def awaited(model: Mapping[str, Any], condition: str) -> set[str]:
-    """The services another one depends on with this condition (service_healthy, service_completed_successfully)."""
-    return {dependency for spec in (model.get("services") or {}).values()
-            for dependency, how in _depends_on(spec).items() if how.get("condition") == condition}
-
-
 def one_shot_services(profile: Profile, model: Mapping[str, Any]) -> frozenset[str]:
     """Services that run to completion: those the profile says are, and, unless it says otherwise,
     those another service waits for with `condition: service_completed_successfully`."""
-    inferred = awaited(model, "service_completed_successfully")
+    inferred = Graph.from_model(model).awaited(COMPLETED)
     found = set()
     for service in model.get("services", {}):
         settings = profile.services.get(service)
@@ -262,14 +254,12 @@ def resolve_plan(
              for service, spec in model.get("services", {}).items() if (spec or {}).get("container_name")}
     for service, fixed in names.items():
         services[service].update(_unique_container_name(model["services"][service], fixed))
-    gates = {service: frozenset(d for d, how in _depends_on(spec).items()
-                                if how.get("condition") == "service_healthy" and d in model["services"])
-             for service, spec in model.get("services", {}).items()}
-    gates = {service: found for service, found in gates.items() if found}
-    for service in gates:  # netra-stack starts them once its own checks pass: compose need not wait for Docker's
-        services[service]["depends_on"] = {
-            d: {**how, "condition": "service_started"} if how.get("condition") == "service_healthy" else how
-            for d, how in _depends_on(model["services"][service]).items()}
+    graph = Graph.from_model(model)
+    for service in graph.services:  # netra-stack starts them once its own checks pass: compose need not wait for Docker's
+        if graph.gates(service):
+            services[service]["depends_on"] = {
+                d: {**how, "condition": "service_started"} if how.get("condition") == HEALTHY else how
+                for d, how in graph.edges[service].items()}
     override: dict[str, Any] = {"services": services}
     networks = {n: {"labels": own} for n, v in (model.get("networks") or {}).items() if not (v or {}).get("external")}
     volumes = {n: {"labels": own} for n, v in (model.get("volumes") or {}).items() if not (v or {}).get("external")}
@@ -293,7 +283,7 @@ def resolve_plan(
         env_files=env_files(profile),
         compose_profiles=compose_profiles(profile, environ),
         container_names=names,
-        gates=gates,
+        graph=graph,
     )
 
 
@@ -334,39 +324,6 @@ def _unique_container_name(spec: Mapping[str, Any], fixed: str) -> dict[str, Any
         out["networks"] = {net: {"aliases": sorted({*((how or {}).get("aliases") or ()), original})}
                            for net, how in networks.items()}
     return out
-
-
-def upstream(service: str, depends_on: Mapping[str, list[str]]) -> set[str]:
-    """Every service `service` depends on, directly or not."""
-    seen: set[str] = set()
-    stack = list(depends_on.get(service, ()))
-    while stack:
-        name = stack.pop()
-        if name not in seen:
-            seen.add(name)
-            stack.extend(depends_on.get(name, ()))
-    return seen
-
-
-def build_waves(services: list[str], depends_on: Mapping[str, list[str]]) -> list[list[str]]:
-    """Order builds as compose does, by depends_on: each wave builds side by side, after every
-    service it depends on (directly or through services that are not built) has been built."""
-    needs = {s: upstream(s, depends_on) & set(services) for s in services}
-    waves: list[list[str]] = []
-    left = list(services)
-    while left:
-        wave = [s for s in left if not needs[s] & set(left)] or left  # a cycle: build the rest together
-        waves.append(wave)
-        left = [s for s in left if s not in wave]
-    return waves
-
-
-def startable_while_building(services: Iterable[str], built: Iterable[str],
-                             depends_on: Mapping[str, list[str]]) -> list[str]:
-    """The services that can start while the builds run: those not built that depend, directly or
-    not, on no service that is (a database, a cache: usually what takes longest to get ready)."""
-    built = set(built)
-    return [s for s in services if s not in built and not upstream(s, depends_on) & built]
 
 
 def built_image_name(profile: Profile, service: str) -> str:

@@ -11,7 +11,8 @@ import pytest
 from netra_stack import labels as L
 from netra_stack.builtin.cache import decide
 from netra_stack.fingerprint import IgnoreRules, NotFingerprintable, base_images, context_entries, fingerprint
-from netra_stack.plan import build_waves, built_image_name, resolve_plan, startable_while_building
+from netra_stack.graph import Graph
+from netra_stack.plan import built_image_name, resolve_plan
 from netra_stack.profiles import Profile
 
 # --- .dockerignore ---------------------------------------------------------------------------------
@@ -185,13 +186,17 @@ def test_policy_per_profile_and_per_service():
 # --- planning --------------------------------------------------------------------------------------
 
 
+def graph(depends: dict[str, list[str]]) -> Graph:
+    return Graph.from_model({"services": {s: {"depends_on": d} for s, d in depends.items()}})
+
+
 def test_build_waves_follow_depends_on():
     depends = {"frontend": ["backend"], "backend": ["postgres", "base"], "auth": ["postgres"], "postgres": [],
                "base": []}
     # postgres is not built: frontend still waits for base, through backend
-    assert build_waves(["frontend", "auth", "base", "backend"], depends) == [["auth", "base"], ["backend"],
-                                                                            ["frontend"]]
-    assert build_waves(["a", "b"], {"a": ["b"], "b": ["a"]}) == [["a", "b"]]  # a cycle: together
+    assert graph(depends).build_waves(["frontend", "auth", "base", "backend"]) == [["auth", "base"], ["backend"],
+                                                                                  ["frontend"]]
+    assert graph({"a": ["b"], "b": ["a"]}).build_waves(["a", "b"]) == [["a", "b"]]  # a cycle: together
 
 
 def test_what_starts_while_the_builds_run_needs_nothing_that_is_built():
@@ -199,9 +204,9 @@ def test_what_starts_while_the_builds_run_needs_nothing_that_is_built():
                "redis": [], "proxy": ["frontend"], "worker": ["redis"]}
     services = ["postgres", "redis", "backend", "auth", "frontend", "proxy", "worker"]
     # frontend and proxy need the backend, directly or not; auth and worker need nothing built
-    assert startable_while_building(services, ["backend"], depends) == ["postgres", "redis", "auth", "worker"]
-    assert startable_while_building(services, ["postgres"], depends) == ["redis", "worker"]
-    assert startable_while_building(services, [], depends) == services
+    assert graph(depends).startable_while_building(services, ["backend"]) == ["postgres", "redis", "auth", "worker"]
+    assert graph(depends).startable_while_building(services, ["postgres"]) == ["redis", "worker"]
+    assert graph(depends).startable_while_building(services, []) == services
 
 
 def test_services_without_an_image_name_build_one_shared_by_every_environment(tmp_path):

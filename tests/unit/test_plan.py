@@ -378,3 +378,16 @@ def test_yes_no_variables_follow_one_rule(value, expected):
     plan = plan_for(make_profile(), CHAIN, environ={"USE_PRODUCTION_IMAGES": value})
     assert plan.uses_production_images is expected
     assert (default_profile_name({"USE_ALPINE": value}) == "alpine-test") is expected
+
+
+def test_the_graph_knows_conditions_gates_and_what_holds_a_service_back():
+    from netra_stack.graph import COMPLETED, HEALTHY, Graph
+
+    graph = Graph.from_model(CHAIN)
+    assert graph.awaited(COMPLETED) == {"migrate"} and graph.awaited(HEALTHY) == {"db", "debug"}
+    assert graph.gates("web") == {"db"}  # debug is no service of the model
+    assert graph.upstream("seed") == {"migrate", "db"}
+    assert graph.holds("seed") == {"db"}  # through migrate, which compose starts with it
+    assert graph.holds("db") == set() and graph.depends_on("web") == ["migrate", "db", "debug"]
+    assert Graph.from_model({"services": {"a": {"depends_on": ["b"]}, "b": {}}}).edges == {
+        "a": {"b": {"condition": "service_started"}}, "b": {}}
