@@ -237,8 +237,9 @@ class HealthMemory:
     def save(self) -> None:
         if not self._changed:
             return
+        if not self._path.parent.is_dir():  # the environment's state is gone (`down`): a late probe records nothing
+            return
         try:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
             partial = self._path.with_name(f".{self.FILE}.{os.getpid()}.{threading.get_ident()}")
             partial.write_text(json.dumps(self._runs))
             os.replace(partial, self._path)  # whole or not at all, for a reader in another process

@@ -9,9 +9,11 @@ through a loaded test plugin."""
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -21,6 +23,12 @@ from .helpers import MINI_PROFILES, REPO, TESTS  # noqa: F401
 
 # A separate project that the plugin's tests run in child processes, never collected here.
 collect_ignore = ["sample_project"]
+
+# Each test session keeps netra-stack's state (override files, port reservations, health records)
+# in a folder of its own, inherited by the commands it runs, never in the user's cache.
+if "NETRA_STACK_STATE_DIR" not in os.environ:
+    os.environ["NETRA_STACK_STATE_DIR"] = tempfile.mkdtemp(prefix="netra-tests-state-")
+    atexit.register(shutil.rmtree, os.environ["NETRA_STACK_STATE_DIR"], ignore_errors=True)
 
 HOOK_TRACE = TESTS / "hook_trace"
 HOOK_CHECK = "test_hook_is_tested"  # in tests/unit/test_plugin_docs.py

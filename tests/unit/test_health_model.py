@@ -148,6 +148,7 @@ def test_judge_names_the_host_check(check, detail):
 @pytest.fixture
 def state_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("NETRA_STACK_STATE_DIR", str(tmp_path))
+    (tmp_path / "env").mkdir()  # as `up` leaves it: the environment's override and env files live there
     return tmp_path
 
 
@@ -172,7 +173,7 @@ def test_health_memory_writes_only_what_changed(state_dir):
     run = container()
     memory = HealthMemory("env")
     memory.save()
-    assert not (state_dir / "env").exists()  # nothing healthy yet: nothing written
+    assert not (state_dir / "env" / HealthMemory.FILE).exists()  # nothing healthy yet: nothing written
     memory.judged(judge("db", run, OK, one_shot=False), run)
     memory.save()
     record = state_dir / "env" / HealthMemory.FILE
@@ -284,3 +285,11 @@ def test_views_show_how_much_runs_and_the_dependency_that_holds_a_service_up(cap
     console.print(health_table(found))
     text = console.export_text()
     assert "env (test): UNHEALTHY, 2/3 running" in text and "health command failing (exit 1); held up by db (STOPPED)" in text
+
+
+def test_health_memory_records_nothing_once_the_environment_is_gone(state_dir):
+    run = container()
+    memory = HealthMemory("gone")  # `down` removed its state folder; a late probe must not bring it back
+    memory.judged(judge("db", run, OK, one_shot=False), run)
+    memory.save()
+    assert not (state_dir / "gone").exists()
