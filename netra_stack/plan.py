@@ -343,7 +343,7 @@ def _service_override(profile, service, spec, own, requests, host_ports) -> dict
     if ports or spec.get("ports"):
         out["ports"] = Override(ports)
     stop = profile.stop_timeout_of(service)
-    explicit = settings is not None and settings.stop_timeout is not None or profile.stop_timeout is not None
+    explicit = (settings is not None and settings.stop_timeout is not None) or profile.stop_timeout is not None
     if stop is not None and (explicit or "stop_grace_period" not in spec):  # the file's own wins over the default
         out["stop_grace_period"] = f"{stop:g}s"
     if settings is None:
