@@ -20,7 +20,7 @@ from pathlib import Path
 
 from _timing import alternate, report
 
-from netra_stack.fingerprint import fingerprint
+from netra_stack.planning.fingerprint import fingerprint
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--files", type=int, default=10000)

@@ -24,7 +24,7 @@ args = parser.parse_args()
 os.environ["NETRA_STACK_PROFILE_PATH"] = str(Path(__file__).resolve().parents[1] / "tests/fixtures/health/profiles")
 os.environ["READY_AFTER"] = str(args.ready_after)
 
-from netra_stack import StackManager, engine  # noqa: E402  (after the environment is set)
+from netra_stack import StackManager  # noqa: E402  (after the environment is set
 
 
 def uptime() -> float:
@@ -43,8 +43,8 @@ def once() -> tuple[float, float, float]:
         reported = uptime()
         waited = time.monotonic() - waited_from
         cpu_after = resource.getrusage(resource.RUSAGE_SELF)
-        container = engine.containers(name)[0]
-        code, ready_at, _ = engine.execute(container.id, ["cat", "/ready"])
+        container = manager.backend.instances(name)[0]
+        code, ready_at, _ = manager.backend.exec(container, ["cat", "/ready"])
         assert code == 0, ready_at
         cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
         return reported - float(ready_at), cpu, waited

@@ -15,29 +15,29 @@ _EXPORTS = {
     "StackManager": "manager",
     "get_default_manager": "manager",
     "Environment": "manager",
-    "HealthState": "health",
-    "HealthReport": "health",
-    "ServiceHealth": "health",
-    "CheckResult": "health",
-    "BuildDecision": "policy",
-    "BuildOutcome": "policy",
-    "ConflictResolution": "policy",
-    "EngineFailure": "policy",
-    "PortBinding": "policy",
-    "Profile": "profiles",
-    "load_profile": "profiles",
-    "NetraError": "errors",
-    "ExitCode": "errors",
-    "hookimpl": "hookspecs",
+    "HealthState": "model.health",
+    "HealthReport": "model.health",
+    "ServiceHealth": "model.health",
+    "CheckResult": "model.health",
+    "BuildDecision": "model.decisions",
+    "BuildOutcome": "model.decisions",
+    "ConflictResolution": "model.decisions",
+    "EngineFailure": "model.decisions",
+    "PortBinding": "model.decisions",
+    "Profile": "model.profiles",
+    "load_profile": "model.profiles",
+    "NetraError": "model.errors",
+    "ExitCode": "model.errors",
+    "hookimpl": "plugins.hookspecs",
 }
 
 if TYPE_CHECKING:
-    from .errors import ExitCode, NetraError
-    from .health import CheckResult, HealthReport, HealthState, ServiceHealth
-    from .hookspecs import hookimpl
-    from .manager import Environment, StackManager, get_default_manager
-    from .policy import BuildDecision, BuildOutcome, ConflictResolution, EngineFailure, PortBinding
-    from .profiles import Profile, load_profile
+    from netra_stack.model.errors import ExitCode, NetraError
+    from netra_stack.model.health import CheckResult, HealthReport, HealthState, ServiceHealth
+    from netra_stack.plugins.hookspecs import hookimpl
+    from netra_stack.manager import Environment, StackManager, get_default_manager
+    from netra_stack.model.decisions import BuildDecision, BuildOutcome, ConflictResolution, EngineFailure, PortBinding
+    from netra_stack.model.profiles import Profile, load_profile
 
 
 def __getattr__(name: str) -> Any:

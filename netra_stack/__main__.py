@@ -1,3 +1,3 @@
-from .cli import main
+from netra_stack.cli.main import main
 
 main(prog_name="netra-stack")

@@ -11,23 +11,21 @@ import json
 from dataclasses import replace
 
 from netra_stack import CheckResult, hookimpl
-from netra_stack.builtin.health import probe_container
-from netra_stack.health import judge
+from netra_stack.model.health import judge
+from netra_stack.plugins.builtin.health import probe_container
 
 HEALTH_URL = "http://127.0.0.1:8000/health"
 
 
 @hookimpl
-def netra_check_health(service, container, plan):
+def netra_check_health(service, container, plan, backend):
     if service != "backend" or container is None or not container.running:
         return None
-    from netra_stack import engine
-
-    code, output, seconds = engine.execute(container.id, ["curl", "-sS", "--max-time", "3", HEALTH_URL])
+    code, output, seconds = backend.exec(container, ["curl", "-sS", "--max-time", "3", HEALTH_URL])
     failing = _failing_checks(output) if code == 0 else [f"/health unreachable: {output[-200:]}"]
     check = CheckResult(ok=not failing, output="; ".join(failing) or output[-200:], latency_ms=seconds * 1000,
                         exit_code=code)
-    health = judge(service, container, check, one_shot=False, container_check=probe_container(container))
+    health = judge(service, container, check, one_shot=False, container_check=probe_container(backend, container))
     return replace(health, detail=f"/health: {check.output}") if failing else health
 
 

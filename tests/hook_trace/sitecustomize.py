@@ -4,9 +4,9 @@ When the whole suite runs, tests/conftest.py sets NETRA_TEST_HOOK_LOG to a file 
 directory on PYTHONPATH, so that the CLI and pytest runs the tests start in child processes load
 this file at start-up (Python imports `sitecustomize` by itself) and record into the same file as
 the test session. Each call of an implementation that is not a built-in (not a module under
-netra_stack.builtin) appends one JSON line: the hook, the plugin, and the outcome ("answered":
+netra_stack.plugins.builtin) appends one JSON line: the hook, the plugin, and the outcome ("answered":
 it returned something other than None, "none", or "raised"). Without the variable this file does
-nothing; netra_stack.plugins is patched only when something imports it.
+nothing; netra_stack.plugins.registry is patched only when something imports it.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import os
 import sys
 
 LOG_VAR = "NETRA_TEST_HOOK_LOG"
-BUILTIN = "netra_stack.builtin"
-TARGET = "netra_stack.plugins"
+BUILTIN = "netra_stack.plugins.builtin"
+TARGET = "netra_stack.plugins.registry"
 
 
 def _record(log: str, **entry) -> None:
@@ -50,7 +50,7 @@ def patch(module, log: str) -> None:
 
 
 class _PatchOnImport:
-    """A meta-path finder that patches netra_stack.plugins right after it is first imported."""
+    """A meta-path finder that patches netra_stack.plugins.registry right after it is first imported."""
 
     def __init__(self, log: str) -> None:
         self.log = log

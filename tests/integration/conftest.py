@@ -15,10 +15,10 @@ import sys
 import docker.errors
 import pytest
 
-from netra_stack import engine
-from netra_stack import labels as L
-from netra_stack.compose import Compose
-from netra_stack.plan import OWNER_VAR
+from tests.engine import engine
+from netra_stack.model import labels as L
+from netra_stack.model.state import state_dir
+from netra_stack.planning.plan import OWNER_VAR
 
 from ..conftest import MINI_PROFILES, REPO
 
@@ -60,7 +60,7 @@ def remove_environment(name: str) -> None:
         engine.remove_network(n)
     for v in engine.volumes(name):
         engine.remove_volume(v)
-    Compose.forget(name)  # and its generated files in the state directory
+    shutil.rmtree(state_dir() / name, ignore_errors=True)  # and its generated files in the state directory
 
 
 @pytest.fixture(scope="session")

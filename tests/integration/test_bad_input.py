@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from netra_stack import engine
-from netra_stack.errors import ExitCode
+from tests.engine import engine
+from netra_stack.model.errors import ExitCode
 
 from .conftest import run_cli
 

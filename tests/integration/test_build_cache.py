@@ -15,10 +15,12 @@ from datetime import datetime
 
 import pytest
 
-from netra_stack import StackManager, engine
-from netra_stack import labels as L
-from netra_stack.errors import ExitCode
-from netra_stack.fingerprint import IgnoreRules, context_entries
+from netra_stack import StackManager
+from tests.engine import engine
+from netra_stack.model import labels as L
+from netra_stack.model.errors import ExitCode
+from netra_stack.model.instances import ImageInfo
+from netra_stack.planning.fingerprint import IgnoreRules, context_entries
 
 from ..conftest import REPO
 from .conftest import BUSYBOX, run_cli
@@ -43,11 +45,11 @@ def read_in(name: str, path: str) -> str:
     return output.strip()
 
 
-def image_of(env: dict) -> engine.ImageInfo:
+def image_of(env: dict) -> ImageInfo:
     return engine.image(f"netra-test/mini-built:{env['DOCKER_TAG']}")
 
 
-def test_content_hash_builds_exactly_when_the_inputs_change(mini_build, monkeypatch):
+def test_content_hash_builds_exactly_when_the_inputs_change(mini_build):
     env, root = mini_build
     manager, name = up(env)
     assert built(manager) == (True, f"no image netra-test/mini-built:{env['DOCKER_TAG']}")
@@ -80,7 +82,7 @@ def test_content_hash_builds_exactly_when_the_inputs_change(mini_build, monkeypa
     assert read_in(name, "/app/KEEP.md") == "an exception to *.md: in the image"
     manager.release_environment(name)
 
-    monkeypatch.setenv("MINI_GREETING", "bonjour")  # a changed build arg (compose reads it from the process)
+    env["MINI_GREETING"] = "bonjour"  # a changed build arg (compose reads it from the manager's environment)
     manager, name = up(env)
     assert built(manager)[0] is True and built(manager)[1].startswith("fingerprint changed, ")
     assert read_in(name, "/greeting.txt") == "bonjour"

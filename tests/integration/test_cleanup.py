@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from netra_stack import StackManager, engine
+from netra_stack import StackManager
+from tests.engine import engine
 
 from .conftest import run_cli
 

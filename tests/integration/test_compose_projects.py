@@ -15,9 +15,10 @@ from datetime import datetime
 
 import pytest
 
-from netra_stack import StackManager, engine
-from netra_stack import labels as L
-from netra_stack.errors import ExitCode
+from netra_stack import StackManager
+from tests.engine import engine
+from netra_stack.model import labels as L
+from netra_stack.model.errors import ExitCode
 
 from ..conftest import REPO
 from .conftest import run_cli

@@ -6,9 +6,9 @@ import json
 import os
 import socket
 
-from netra_stack import engine
-from netra_stack.builtin.ports import is_free
-from netra_stack.errors import ExitCode
+from tests.engine import engine
+from netra_stack.plugins.builtin.ports import is_free
+from netra_stack.model.errors import ExitCode
 
 from .conftest import run_cli, session_containers
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import pytest
 import yaml
 
-from netra_stack import engine
-from netra_stack import labels as L
+from tests.engine import engine
+from netra_stack.model import labels as L
 
 from ..conftest import REPO
 from .conftest import remove_environment, run_cli

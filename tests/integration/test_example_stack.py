@@ -12,8 +12,9 @@ import urllib.request
 
 import pytest
 
-from netra_stack import StackManager, engine
-from netra_stack.builtin.ports import is_free
+from netra_stack import StackManager
+from tests.engine import engine
+from netra_stack.plugins.builtin.ports import is_free
 
 from ..conftest import REPO
 from .conftest import run_cli

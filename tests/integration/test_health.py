@@ -9,9 +9,10 @@ import time
 
 import pytest
 
-from netra_stack import StackManager, engine
-from netra_stack.manager import Reporter
-from netra_stack.errors import ExitCode, NotHealthyError
+from netra_stack import StackManager
+from tests.engine import engine
+from netra_stack.lifecycle.context import Reporter
+from netra_stack.model.errors import ExitCode, NotHealthyError
 
 from ..conftest import REPO
 from .conftest import run_cli
@@ -137,7 +138,7 @@ def test_waits_wake_on_container_changes_not_on_their_own_execs(health_env):
     manager = StackManager("health-plain", environ=health_env)
     name, _ = manager.acquire_environment()
     plain = next(c for c in engine.containers(name) if c.service == "plain")
-    watch = engine.EventWatch(name)
+    watch = engine.events(name)
     try:
         assert engine.execute(plain.id, ["true"])[0] == 0
         assert not watch.wake.wait(1.0)  # its events (exec_create, exec_start, exec_die) came and went

@@ -11,10 +11,10 @@ import sys
 import tomllib
 import urllib.request
 
-from netra_stack import engine
-from netra_stack.errors import ExitCode
-from netra_stack.init import MEMORY_HINT
-from netra_stack.profiles import load_profile
+from tests.engine import engine
+from netra_stack.model.errors import ExitCode
+from netra_stack.planning.init import MEMORY_HINT
+from netra_stack.model.profiles import load_profile
 
 from ..conftest import REPO
 from .conftest import run_cli

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from netra_stack import StackManager
-from netra_stack.errors import ExitCode
+from netra_stack.model.errors import ExitCode
 
 from ..conftest import REPO
 from .conftest import session_containers, session_networks

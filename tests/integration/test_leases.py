@@ -9,8 +9,9 @@ import sys
 import textwrap
 import time
 
-from netra_stack import StackManager, engine
-from netra_stack import labels as L
+from netra_stack import StackManager
+from tests.engine import engine
+from netra_stack.model import labels as L
 
 from ..conftest import REPO
 

@@ -7,9 +7,10 @@ import urllib.request
 
 import pytest
 
-from netra_stack import StackManager, engine
-from netra_stack import labels as L
-from netra_stack.errors import ExitCode, NotHealthyError
+from netra_stack import StackManager
+from tests.engine import engine
+from netra_stack.model import labels as L
+from netra_stack.model.errors import ExitCode, NotHealthyError
 
 from .conftest import run_cli
 

@@ -9,8 +9,9 @@ import socket
 
 import pytest
 
-from netra_stack import StackManager, engine
-from netra_stack.errors import EngineError, ExitCode, NotHealthyError
+from netra_stack import StackManager
+from tests.engine import engine
+from netra_stack.model.errors import EngineError, ExitCode, NotHealthyError
 
 from .conftest import run_cli, session_containers, session_networks
 

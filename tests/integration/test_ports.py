@@ -8,7 +8,8 @@ import socket
 import subprocess
 import sys
 
-from netra_stack import StackManager, engine
+from netra_stack import StackManager
+from tests.engine import engine
 
 from ..conftest import REPO
 

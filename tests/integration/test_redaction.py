@@ -13,8 +13,8 @@ import time
 import pytest
 import yaml
 
-from netra_stack.errors import ExitCode
-from netra_stack.redact import MASK
+from netra_stack.model.errors import ExitCode
+from netra_stack.model.redact import MASK
 
 from ..conftest import REPO
 from .conftest import run_cli

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from netra_stack.profiles import load_profile
+from netra_stack.model.profiles import load_profile
 from tests.helpers import REAL_PROFILES, REPO  # noqa: F401  (unit modules import them from here)
 
 # The two keys every loadable profile needs (after `extends`).

@@ -8,12 +8,13 @@ import os
 
 import pytest
 
-from netra_stack import labels as L
-from netra_stack.builtin.cache import decide
-from netra_stack.fingerprint import IgnoreRules, NotFingerprintable, base_images, context_entries, fingerprint
-from netra_stack.graph import Graph
-from netra_stack.plan import built_image_name, resolve_plan
-from netra_stack.profiles import Profile
+from netra_stack.backends.compose.override import compose_override
+from netra_stack.model import labels as L
+from netra_stack.plugins.builtin.cache import decide
+from netra_stack.planning.fingerprint import IgnoreRules, NotFingerprintable, base_images, context_entries, fingerprint
+from netra_stack.planning.graph import Graph
+from netra_stack.planning.plan import built_image_name, resolve_plan
+from netra_stack.model.profiles import Profile
 
 # --- .dockerignore ---------------------------------------------------------------------------------
 
@@ -218,5 +219,5 @@ def test_services_without_an_image_name_build_one_shared_by_every_environment(tm
     assert built_image_name(profile, "api") == "myproject-api"
     for plan in plans:
         assert plan.images == {"api": "myproject-api", "named": "x/y:1"}
-        assert plan.override["services"]["api"]["image"] == "myproject-api"
-        assert "image" not in plan.override["services"]["named"]
+        assert compose_override(plan)["services"]["api"]["image"] == "myproject-api"
+        assert "image" not in compose_override(plan)["services"]["named"]

@@ -1,10 +1,10 @@
-"""EngineFailure.parse on the engine's own error texts (moby, compose v2.40)."""
+"""parse_failure on the engine's own error texts (moby, compose v2.40)."""
 
 from __future__ import annotations
 
 import pytest
 
-from netra_stack.policy import EngineFailure
+from netra_stack.backends.compose.failures import parse_failure
 
 CONFLICT = ('Conflict. The container name "/alpine-test-3f9a1c-postgres-1" is already in use by container '
             '"9b2c4d5e6f70". You have to remove (or rename) that container to be able to reuse that name.')
@@ -41,14 +41,14 @@ WRONG_LABELS = ('network alpine-test-3f9a1c_default was found but has incorrect 
     ],
 )
 def test_parse_known_failures(text, kind, details):
-    failure = EngineFailure.parse(text)
+    failure = parse_failure(text)
     assert (failure.kind, failure.details, failure.text) == (kind, details, text)
 
 
 @pytest.mark.parametrize("text", ["", "container x is unhealthy", "no such image: netra/backend:latest",
                                   "network x not found"])
 def test_parse_unknown_is_other(text):
-    failure = EngineFailure.parse(text)
+    failure = parse_failure(text)
     assert (failure.kind, failure.details, failure.text) == ("other", {}, text)
 
 
@@ -64,4 +64,4 @@ def test_parse_unknown_is_other(text):
     ],
 )
 def test_summary(text, summary):
-    assert EngineFailure.parse(text).summary() == summary
+    assert parse_failure(text).summary() == summary

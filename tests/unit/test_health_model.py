@@ -8,10 +8,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from netra_stack import health
-from netra_stack.engine import ContainerInfo
-from netra_stack.health import (CheckResult, HealthMemory, HealthReport, HealthState, ServiceHealth, judge,
-                                wait_until_healthy)
+from netra_stack.lifecycle import wait as health
+from netra_stack.lifecycle.wait import HealthMemory, wait_until_healthy
+from netra_stack.model.health import CheckResult, HealthReport, HealthState, ServiceHealth, judge
+from netra_stack.model.instances import Instance
 
 H, U, S, X = HealthState.HEALTHY, HealthState.UNHEALTHY, HealthState.STARTING, HealthState.STOPPED
 OK = CheckResult(ok=True, output="accepting connections", latency_ms=3.0, exit_code=0)
@@ -22,7 +22,7 @@ LONG_AGO = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
 def container(status="running", health=None, exit_code=0, output="", started=LONG_AGO, restarts=0):
-    return ContainerInfo(id="c0ffee", name="env-db-1", labels={}, status=status, exit_code=exit_code,
+    return Instance(id="c0ffee", name="env-db-1", labels={}, status=status, exit_code=exit_code,
                          health=health, health_output=output, started=started, restart_count=restarts)
 
 
@@ -200,7 +200,7 @@ class ScriptedProbe:
 
 @pytest.fixture
 def fake_clock(monkeypatch):
-    """health.time replaced by a clock that advances only when the loop sleeps."""
+    """the wait loop's time replaced by a clock that advances only when the loop sleeps."""
     clock = SimpleNamespace(now=0.0, sleeps=[])
 
     def sleep(seconds):
@@ -270,7 +270,7 @@ def test_wait_times_out_with_the_real_clock():
 def test_views_show_how_much_runs_and_the_dependency_that_holds_a_service_up(capsys):
     from rich.console import Console
 
-    from netra_stack.console import health_table, print_health
+    from netra_stack.cli.terminal import health_table, print_health
 
     found = HealthReport("env", "test", [ServiceHealth("db", X, "exited (exit 137)", container_state="exited"),
                                          ServiceHealth("api", U, "health command failing (exit 1)", container_state="running"),

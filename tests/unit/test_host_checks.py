@@ -10,11 +10,11 @@ import threading
 import pytest
 
 from conftest import MINIMAL
-from netra_stack.builtin.host_checks import endpoint, http_check, run_host_check, tcp_check
-from netra_stack.engine import ContainerInfo
-from netra_stack.errors import ProfileError
-from netra_stack.policy import PortBinding
-from netra_stack.profiles import HttpCheck, LogCheck, TcpCheck
+from netra_stack.plugins.builtin.host_checks import endpoint, http_check, run_host_check, tcp_check
+from netra_stack.model.instances import Instance
+from netra_stack.model.errors import ProfileError
+from netra_stack.model.decisions import PortBinding
+from netra_stack.model.profiles import HttpCheck, LogCheck, TcpCheck
 
 from test_profile_errors import assert_one_line
 
@@ -67,8 +67,8 @@ def test_a_childs_check_table_replaces_the_parents(load):
 # --- where a check connects --------------------------------------------------------------------------
 
 
-def container(addresses=None, ports=()) -> ContainerInfo:
-    return ContainerInfo(id="c0ffee", name="env-web-1", labels={}, status="running", exit_code=None, health=None,
+def container(addresses=None, ports=()) -> Instance:
+    return Instance(id="c0ffee", name="env-web-1", labels={}, status="running", exit_code=None, health=None,
                          health_output="", ports=list(ports), addresses=addresses or {})
 
 
@@ -80,7 +80,7 @@ def test_endpoint_prefers_the_containers_address_then_the_published_port_then_lo
     assert endpoint(container(ports=published[:1]), 8000) == ("::1", 34001)
     assert endpoint(container(ports=[PortBinding("web", 8000, "tcp", "127.0.0.2", 34002)]), 8000) == ("127.0.0.2", 34002)
     assert endpoint(container(ports=published), 9000) == ("127.0.0.1", 9000)  # udp only: no tcp port published
-    assert run_host_check(container(), "pg_isready") is None and run_host_check(container(), None) is None
+    assert run_host_check(None, container(), "pg_isready") is None and run_host_check(None, container(), None) is None
 
 
 # --- http and tcp against this host's loopback (a container with no network: network_mode host) ----------

@@ -6,10 +6,10 @@ import tomllib
 
 import pytest
 
-from netra_stack.errors import ExitCode, NotFoundError, UsageError
-from netra_stack.init import (COMPOSE_FILE_NAMES, MEMORY_HINT, find_compose_files, health_command, init_profile,
+from netra_stack.model.errors import ExitCode, NotFoundError, UsageError
+from netra_stack.planning.init import (COMPOSE_FILE_NAMES, MEMORY_HINT, find_compose_files, health_command, init_profile,
                               profile_toml, starting_profile)
-from netra_stack.profiles import load_profile
+from netra_stack.model.profiles import load_profile
 
 # Shaped like `docker compose config --format json`: depends_on and healthchecks in their long form.
 MODEL = {

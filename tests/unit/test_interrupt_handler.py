@@ -11,11 +11,11 @@ import textwrap
 
 import pytest
 
-from netra_stack.cli import _interrupt
+from netra_stack.cli.main import _interrupt
 
 CHILD = textwrap.dedent("""
     import signal, sys, time
-    from netra_stack.cli import _interrupt
+    from netra_stack.cli.main import _interrupt
 
     signal.signal(signal.{sig}, _interrupt)
     sys.path.insert(0, sys.argv[1])

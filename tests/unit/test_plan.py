@@ -10,18 +10,11 @@ import json
 import pytest
 
 from conftest import REAL_PROFILES
-from netra_stack import labels as L
-from netra_stack.errors import ProfileError
-from netra_stack.plan import (
-    Override,
-    PortRequest,
-    compose_env,
-    environment_name,
-    port_requests,
-    render_override,
-    resolve_plan,
-)
-from netra_stack.profiles import Profile, load_profile
+from netra_stack.model import labels as L
+from netra_stack.model.errors import ProfileError
+from netra_stack.backends.compose.override import Override, compose_override, render_override
+from netra_stack.planning.plan import PortRequest, compose_env, environment_name, port_requests, resolve_plan
+from netra_stack.model.profiles import Profile, load_profile
 
 
 def make_profile(**fields) -> Profile:
@@ -150,7 +143,7 @@ def test_plan_labels_services_networks_and_volumes_but_not_external_ones(model):
     own = {L.MANAGED: "true", L.ENVIRONMENT: "mine-1", L.PROFILE: "mine", L.ENV_TYPE: "dev",
            L.OWNER: f"{getpass.getuser()}@{socket.gethostname()}"}
     assert plan.labels == own
-    override = plan.override
+    override = compose_override(plan)
     assert {s: o["labels"] for s, o in override["services"].items()} == {s: own for s in ("postgres", "redis", "worker")}
     assert override["networks"] == {"default": {"labels": own}}  # not "shared" (external)
     assert override["volumes"] == {"pgdata": {"labels": own}}  # not "outside" (external)
@@ -159,7 +152,7 @@ def test_plan_labels_services_networks_and_volumes_but_not_external_ones(model):
 
 def test_plan_without_networks_or_volumes(model):
     del model["networks"], model["volumes"]
-    override = plan_for(make_profile(), model).override
+    override = compose_override(plan_for(make_profile(), model))
     assert set(override) == {"services"}
 
 
@@ -170,7 +163,7 @@ def test_plan_service_settings(model):
         "worker": {"command_args": ["--once"], "one_shot": True},
         "redis": {"command": ["redis-server", "--port", "6379"], "command_args": ["--save", ""]},
     })
-    services = plan_for(profile, model).override["services"]
+    services = compose_override(plan_for(profile, model))["services"]
     postgres = services["postgres"]
     assert postgres["mem_limit"] == 512 * 1024**2
     assert postgres["cpus"] == 1.5
@@ -187,7 +180,7 @@ def test_plan_service_settings(model):
 def test_plan_real_alpine_test_postgres(model):
     profile = load_profile("alpine-test", dirs=[REAL_PROFILES])
     model["services"] = {s: {"command": ["x"]} for s in ("postgres", "redis", "backend", "auth", "frontend")}
-    postgres = plan_for(profile, model).override["services"]["postgres"]
+    postgres = compose_override(plan_for(profile, model))["services"]["postgres"]
     assert postgres["command"][:3] == ["x", "-c", "fsync=off"]
     assert postgres["mem_limit"] == 512 * 1024**2 and postgres["cpus"] == 1.0
     assert postgres["ports"] == ["127.0.0.1:35001:5432/tcp"]
@@ -196,7 +189,7 @@ def test_plan_real_alpine_test_postgres(model):
 def test_plan_ports(model):
     profile = make_profile(ports={"strategy": "range"}, services={"redis": {"ports": [{"container": 6379, "strategy": "ephemeral"}]}})
     plan = plan_for(profile, model, {}, host_ports={"postgres:5432/tcp": 35001, "redis:6379/tcp": 0})
-    services = plan.override["services"]
+    services = compose_override(plan)["services"]
     assert services["postgres"]["ports"] == ["127.0.0.1:35001:5432/tcp"]
     assert services["redis"]["ports"] == ["127.0.0.1::6379/tcp"]
     assert isinstance(services["postgres"]["ports"], Override)
@@ -208,13 +201,13 @@ def test_plan_ports(model):
 def test_plan_fixed_ports_and_compose_ports_dropped(model):
     profile = make_profile(ports={"strategy": "fixed"}, services={"postgres": {"ports": [{"container": 5433}]}})
     plan = plan_for(profile, model)
-    assert plan.override["services"]["postgres"]["ports"] == ["127.0.0.1:5433:5433/tcp"]  # 5432 not published
+    assert compose_override(plan)["services"]["postgres"]["ports"] == ["127.0.0.1:5433:5433/tcp"]  # 5432 not published
     assert plan.fixed_ports == {"postgres:5433/tcp", "redis:6379/tcp"}
 
 
 def test_plan_ipv6_host_ip_bracketed(model):
     profile = make_profile(ports={"strategy": "ephemeral", "host_ip": "::1"})
-    services = plan_for(profile, model).override["services"]
+    services = compose_override(plan_for(profile, model))["services"]
     assert services["postgres"]["ports"] == ["[::1]::5432/tcp"]
 
 
@@ -223,8 +216,8 @@ def test_plan_compose_service_with_ports_but_no_requests_gets_empty_override(mod
     # so no host port from the compose file leaks into a parallel environment.
     profile = make_profile()
     plan = resolve_plan(profile, model, name="n", env={}, host_ports={}, requests=[])
-    assert plan.override["services"]["postgres"]["ports"] == []
-    assert isinstance(plan.override["services"]["postgres"]["ports"], Override)
+    assert compose_override(plan)["services"]["postgres"]["ports"] == []
+    assert isinstance(compose_override(plan)["services"]["postgres"]["ports"], Override)
 
 
 def test_plan_paths_and_env(model, tmp_path):
@@ -238,12 +231,12 @@ def test_plan_paths_and_env(model, tmp_path):
 def test_render_override(model):
     profile = make_profile(ports={"strategy": "range"}, services={"postgres": {"memory": "1g", "command_args": ["-c", "a=\"b\""]}})
     plan = plan_for(profile, model)
-    text = render_override(plan.override)
+    text = render_override(compose_override(plan))
     assert text.startswith("# generated by netra-stack: do not edit\n") and text.endswith("}\n")
     assert '"ports": !override ["127.0.0.1:35001:5432/tcp"]' in text
     assert text.count("!override") == 2  # postgres and redis; worker publishes nothing
     body = text.split("\n", 1)[1].replace("!override ", "")
-    assert json.loads(body) == plan.override  # JSON once the tag is removed: same content
+    assert json.loads(body) == compose_override(plan)  # JSON once the tag is removed: same content
     assert json.loads(body)["services"]["postgres"]["command"] == ["postgres", "-c", 'a="b"']
 
 
@@ -267,8 +260,8 @@ def test_plan_health_command(model, health, expected):
 
 
 def test_port_map_with_ipv4_and_ipv6_bindings():
-    from netra_stack.engine import parse_port_map
-    from netra_stack.manager import primary_ports
+    from netra_stack.backends.compose.engine import parse_port_map
+    from netra_stack.lifecycle.inventory import primary_ports
 
     bindings = parse_port_map("db", {"5432/tcp": [{"HostIp": "::", "HostPort": "35001"},
                                                   {"HostIp": "0.0.0.0", "HostPort": "35001"}],
@@ -281,7 +274,7 @@ def test_port_map_with_ipv4_and_ipv6_bindings():
 
 # --- compose models as people write them -----------------------------------------------------------
 
-from netra_stack.plan import compose_profiles, external_resources, shared_mounts  # noqa: E402
+from netra_stack.planning.plan import compose_profiles, external_resources, shared_mounts  # noqa: E402
 
 CHAIN = {"services": {
     "db": {"image": "db", "healthcheck": {"test": ["CMD", "true"]}},
@@ -300,26 +293,26 @@ def test_services_others_wait_to_complete_are_one_shot_unless_the_profile_says_o
     profile = make_profile(services={"seed": {"one_shot": False}, "tool": {"one_shot": True}})
     plan = plan_for(profile, CHAIN)
     assert plan.one_shot == {"migrate", "tool"} and plan.is_one_shot("tool") and not plan.is_one_shot("seed")
-    assert plan.override["services"]["migrate"]["labels"][L.ONE_SHOT] == "true"
+    assert compose_override(plan)["services"]["migrate"]["labels"][L.ONE_SHOT] == "true"
 
 
 def test_healthy_gates_are_netra_stacks_and_every_other_condition_stays_composes():
     plan = plan_for(make_profile(), CHAIN)
     assert plan.gates == {"migrate": {"db"}, "web": {"db"}}  # `debug` is not in the model
-    web = plan.override["services"]["web"]["depends_on"]
+    web = compose_override(plan)["services"]["web"]["depends_on"]
     assert web["db"] == {"condition": "service_started", "restart": True}
     assert web["migrate"] == {"condition": "service_completed_successfully"}
     assert web["debug"] == {"condition": "service_started", "required": False}
-    assert "depends_on" not in plan.override["services"]["seed"]
+    assert "depends_on" not in compose_override(plan)["services"]["seed"]
 
 
 def test_fixed_container_names_are_made_unique_and_kept_as_aliases():
     plan = plan_for(make_profile(), CHAIN, name="t-1")
-    web = plan.override["services"]["web"]
+    web = compose_override(plan)["services"]["web"]
     assert web["container_name"] == "t-1-web"
     assert web["networks"] == {"front": {"aliases": ["web", "www"]}, "back": {"aliases": ["web"]}}
-    assert plan.override["services"]["tool"]["container_name"] == "t-1-tool"
-    assert "networks" not in plan.override["services"]["tool"]  # host networking: nothing to alias on
+    assert compose_override(plan)["services"]["tool"]["container_name"] == "t-1-tool"
+    assert "networks" not in compose_override(plan)["services"]["tool"]  # host networking: nothing to alias on
     assert plan.container_names == {"web": "t-1-web", "tool": "t-1-tool"}
 
 
@@ -329,16 +322,16 @@ def test_fixed_container_names_are_made_unique_and_kept_as_aliases():
 def test_container_names_are_kept_where_the_profile_does_not_isolate_or_asks(fields, unique):
     plan = plan_for(make_profile(**fields), CHAIN, name="t-1")
     assert plan.container_names["web"] == ("t-1-web" if unique else "web")
-    assert ("container_name" in plan.override["services"]["web"]) is unique
+    assert ("container_name" in compose_override(plan)["services"]["web"]) is unique
 
 
 def test_stop_timeouts_2s_for_tests_the_files_own_wins_an_explicit_setting_wins_over_both():
-    services = plan_for(make_profile(), CHAIN).override["services"]
+    services = compose_override(plan_for(make_profile(), CHAIN))["services"]
     assert services["db"]["stop_grace_period"] == "2s" and "stop_grace_period" not in services["tool"]
-    services = plan_for(make_profile(environment="dev"), CHAIN).override["services"]
+    services = compose_override(plan_for(make_profile(environment="dev"), CHAIN))["services"]
     assert "stop_grace_period" not in services["db"]  # compose's own default
     profile = make_profile(stop_timeout=5, services={"db": {"stop_timeout": 0.5}})
-    services = plan_for(profile, CHAIN).override["services"]
+    services = compose_override(plan_for(profile, CHAIN))["services"]
     assert (services["db"]["stop_grace_period"], services["tool"]["stop_grace_period"]) == ("0.5s", "5s")
 
 
@@ -373,7 +366,7 @@ def test_the_owner_is_user_at_host_unless_netra_stack_owner_names_one():
 @pytest.mark.parametrize(("value", "expected"), [("on", True), ("YES", True), ("1", True), ("true", True),
                                                   ("off", False), ("0", False), ("", False)])
 def test_yes_no_variables_follow_one_rule(value, expected):
-    from netra_stack.profiles import default_profile_name
+    from netra_stack.model.profiles import default_profile_name
 
     plan = plan_for(make_profile(), CHAIN, environ={"USE_PRODUCTION_IMAGES": value})
     assert plan.uses_production_images is expected
@@ -381,7 +374,7 @@ def test_yes_no_variables_follow_one_rule(value, expected):
 
 
 def test_the_graph_knows_conditions_gates_and_what_holds_a_service_back():
-    from netra_stack.graph import COMPLETED, HEALTHY, Graph
+    from netra_stack.planning.graph import COMPLETED, HEALTHY, Graph
 
     graph = Graph.from_model(CHAIN)
     assert graph.awaited(COMPLETED) == {"migrate"} and graph.awaited(HEALTHY) == {"db", "debug"}

@@ -8,9 +8,9 @@ import inspect
 
 import pytest
 
-from netra_stack import hookspecs
-from netra_stack.plugin_reference import BEGIN, END, render
-from netra_stack.plugins import hook_names, is_decision
+from netra_stack.plugins import hookspecs
+from netra_stack.plugins.reference import BEGIN, END, render
+from netra_stack.plugins.registry import hook_names, is_decision
 from tests.helpers import REPO
 
 DOCS = REPO / "docs" / "plugins.md"
@@ -20,7 +20,7 @@ def test_reference_in_docs_is_current():
     text = DOCS.read_text()
     assert BEGIN in text and END in text
     documented = text[text.index(BEGIN):text.index(END) + len(END)] + "\n"
-    assert documented == render(), "docs/plugins.md is stale: regenerate with `python -m netra_stack.plugin_reference`"
+    assert documented == render(), "docs/plugins.md is stale: regenerate with `python -m netra_stack.plugins.reference`"
 
 
 @pytest.mark.parametrize("hook", hook_names())
@@ -50,3 +50,8 @@ def test_hook_is_tested(hook, hook_calls):
         f"no test calls {hook} through a loaded test plugin"
         + (" that answers (returns something other than None)" if is_decision(hook) else " that returns")
         + f"; calls seen: {sorted({(c['plugin'], c['outcome']) for c in calls}) or 'none'}")
+
+
+def test_every_hook_belongs_to_one_stage():
+    defined = sorted(n for n, f in vars(hookspecs).items() if n.startswith("netra_") and callable(f))
+    assert sorted(hook_names()) == defined and len(set(hook_names())) == len(defined)

@@ -8,8 +8,8 @@ import pytest
 from conftest import MINIMAL
 
 from netra_stack import hookimpl
-from netra_stack.errors import ExitCode, PluginError
-from netra_stack.plugins import Plugins
+from netra_stack.model.errors import ExitCode, PluginError
+from netra_stack.plugins.registry import Plugins
 
 
 def module(name: str, **functions) -> types.ModuleType:
@@ -24,7 +24,7 @@ def test_builtins_are_trylast_and_asked_last(load):
     plugins = Plugins(load(MINIMAL))
     impls = plugins.implementations("netra_allocate_port")
     assert impls[-1].plugin_name == "netra.ports" and impls[-1].trylast
-    assert plugins.origins["netra.ports"] == "built-in (netra_stack.builtin.ports)"
+    assert plugins.origins["netra.ports"] == "built-in (netra_stack.plugins.builtin.ports)"
 
 
 def test_a_plugin_is_asked_before_the_builtin_and_none_passes_on(load):
@@ -64,7 +64,7 @@ def test_disable_plugins_blocks_a_builtin_and_rejects_unknown_names(load):
 
 def test_the_same_module_twice_is_refused(load):
     with pytest.raises(PluginError, match="already loaded as 'netra.ports'"):
-        Plugins(load(MINIMAL + 'plugins = ["netra_stack.builtin.ports"]\n'))
+        Plugins(load(MINIMAL + 'plugins = ["netra_stack.plugins.builtin.ports"]\n'))
 
 
 def test_a_missing_module_names_the_profile(load):

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from conftest import MINIMAL
-from netra_stack import errors
-from netra_stack.errors import ExitCode, NetraError, NotFoundError, ProfileError
-from netra_stack.plan import environment_name, port_requests, resolve_plan
-from netra_stack.profiles import Profile, default_profile_name, load_profile
+from netra_stack.model import errors
+from netra_stack.model.errors import ExitCode, NetraError, NotFoundError, ProfileError
+from netra_stack.planning.plan import environment_name, port_requests, resolve_plan
+from netra_stack.model.profiles import Profile, default_profile_name, load_profile
 
 
 def assert_one_line(error: NetraError, *fragments: str) -> None:

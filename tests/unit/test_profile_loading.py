@@ -7,8 +7,8 @@ import os
 import pytest
 
 from conftest import MINIMAL, REAL_PROFILES, REPO
-from netra_stack.errors import ExitCode, NotFoundError, ProfileError
-from netra_stack.profiles import (
+from netra_stack.model.errors import ExitCode, NotFoundError, ProfileError
+from netra_stack.model.profiles import (
     PROFILE_PATH_VAR,
     available_profiles,
     find_profile,

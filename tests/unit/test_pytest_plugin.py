@@ -9,8 +9,9 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from netra_stack import cli, testrun
-from netra_stack.pytest_plugin import NetraEnvironment
+from netra_stack.cli import main as cli
+from netra_stack.testing import testrun
+from netra_stack.testing.pytest_plugin import NetraEnvironment
 
 pytest_plugins = ["pytester"]
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from netra_stack.profiles import Profile
-from netra_stack.redact import MASK, Redactor
+from netra_stack.model.profiles import Profile
+from netra_stack.model.redact import MASK, Redactor
 
 
 @pytest.mark.parametrize(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from netra_stack.cleanup import parse_age
-from netra_stack.errors import NetraError, ProfileError
-from netra_stack.profiles import default_profile_name, parse_size
+from netra_stack.lifecycle.clean import parse_age
+from netra_stack.model.errors import NetraError, ProfileError
+from netra_stack.model.profiles import default_profile_name, parse_size
 
 MiB, GiB = 1024**2, 1024**3
 

@@ -1,0 +1,1 @@
+"""The orchestrators an environment runs on, behind one protocol (base.py)."""

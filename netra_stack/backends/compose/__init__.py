@@ -1,0 +1,1 @@
+"""The Docker Compose backend: compose through python-on-whales, the engine through the docker SDK."""

@@ -1,0 +1,303 @@
+"""The Docker engine through the docker SDK: queries, execs, logs, events, stats and removals.
+
+Everything here reads or changes the engine directly (one HTTP call where the CLI would spawn a
+process). Compose operations live in project.py. Removals refuse anything that does not carry
+netra-stack's labels.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from functools import cached_property
+from typing import Any
+
+import docker
+import docker.errors
+import requests.exceptions
+
+from netra_stack.model import labels as L
+from netra_stack.model.decisions import PortBinding
+from netra_stack.model.errors import DockerUnavailableError, NetraError
+from netra_stack.model.instances import ImageInfo, Instance, Usage
+
+PROBE_TIMEOUT = 5.0  # seconds a health command may take (a wait may overrun its timeout by this much)
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value or value.startswith("0001-"):
+        return None
+    value = value.rstrip("Z")
+    head, _, frac = value.partition(".")
+    stamp = datetime.fromisoformat(head + (f".{frac[:6]}" if frac else ""))
+    return stamp.replace(tzinfo=timezone.utc)
+
+
+def instance_from_inspect(data: dict[str, Any]) -> Instance:
+    """A container's inspect data as an Instance."""
+    state = data.get("State") or {}
+    health = state.get("Health") or {}
+    log = health.get("Log") or []
+    config = data.get("Config") or {}
+    labels = config.get("Labels") or {}
+    networks = (data.get("NetworkSettings") or {}).get("Networks") or {}
+    return Instance(
+        id=data["Id"],
+        name=data.get("Name", "").lstrip("/"),
+        labels=labels,
+        status=state.get("Status", "unknown"),
+        exit_code=state.get("ExitCode"),
+        health=health.get("Status"),
+        health_output=(log[-1].get("Output") or "").strip() if log else "",
+        ports=parse_port_map(labels.get(L.COMPOSE_SERVICE, ""), (data.get("NetworkSettings") or {}).get("Ports") or {}),
+        created=_parse_time(data.get("Created")),
+        started=_parse_time(state.get("StartedAt")),
+        restart_count=data.get("RestartCount", 0),
+        healthcheck=tuple((config.get("Healthcheck") or {}).get("Test") or ()),
+        addresses={network: found.get("IPAddress") or found.get("GlobalIPv6Address")
+                   for network, found in networks.items()
+                   if found and (found.get("IPAddress") or found.get("GlobalIPv6Address"))},
+    )
+
+
+def parse_port_map(service: str, ports: dict[str, Any]) -> list[PortBinding]:
+    """Inspect's NetworkSettings.Ports ({"5432/tcp": [{"HostIp": "::", "HostPort": "35001"}]})."""
+    found = []
+    for key, bindings in sorted(ports.items()):
+        port, _, protocol = key.partition("/")
+        for binding in bindings or []:
+            if binding.get("HostPort"):
+                found.append(PortBinding(service, int(port), protocol or "tcp",
+                                         binding.get("HostIp") or "0.0.0.0", int(binding["HostPort"])))
+    return found
+
+
+def _summary(row: dict[str, Any]) -> Instance:
+    """A row of the container list call: labels, state, creation time and ports, no health."""
+    labels = row.get("Labels") or {}
+    service = labels.get(L.COMPOSE_SERVICE, "")
+    ports = [PortBinding(service, p["PrivatePort"], p.get("Type", "tcp"), p.get("IP") or "0.0.0.0", p["PublicPort"])
+             for p in row.get("Ports") or [] if p.get("PublicPort")]
+    return Instance(
+        id=row["Id"], name=(row.get("Names") or ["?"])[0].lstrip("/"), labels=labels,
+        status=row.get("State", "unknown"), exit_code=None, health=None, health_output="",
+        ports=sorted(ports, key=lambda b: (b.container_port, b.host_ip)),
+        created=datetime.fromtimestamp(row["Created"], timezone.utc) if row.get("Created") else None)
+
+
+class Engine:
+    """One Docker engine, as the given process environment (DOCKER_HOST, DOCKER_TLS_VERIFY, ...)
+    names it. The client is made, and checked reachable, on first use."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self.environ = dict(environ)
+
+    def client(self) -> docker.DockerClient:
+        """The SDK's client, checked reachable once."""
+        return self._client
+
+    @cached_property
+    def _client(self) -> docker.DockerClient:
+        where = self.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+        try:
+            found = docker.from_env(timeout=60, environment=self.environ)
+            found.ping()
+        except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:
+            reason = str(exc).split("(")[0].strip() or type(exc).__name__
+            raise DockerUnavailableError(
+                f"cannot reach the Docker engine at {where}: {reason}",
+                hint="start the daemon (e.g. `sudo systemctl start docker`) or point DOCKER_HOST at it",
+            ) from None
+        return found
+
+    @property
+    def api(self) -> docker.APIClient:
+        return self._client.api
+
+    @cached_property
+    def _probe_api(self) -> docker.APIClient:
+        """A separate low-level client whose timeout bounds a hanging health command."""
+        self._client  # reachable, or a clear error
+        return docker.from_env(timeout=PROBE_TIMEOUT, environment=self.environ).api
+
+    # --- containers ------------------------------------------------------------------------------
+
+    def containers(self, environment: str | None = None, *, project: str | None = None) -> list[Instance]:
+        """Containers of netra-stack (of one environment, or of any compose project by name), inspected."""
+        filters = {"label": [f"{L.COMPOSE_PROJECT}={project}"] if project else L.managed_filter(environment)}
+        found = []
+        for summary in self.api.containers(all=True, filters=filters):
+            try:
+                found.append(instance_from_inspect(self.api.inspect_container(summary["Id"])))
+            except docker.errors.NotFound:  # removed between the list and the inspect
+                continue
+        return found
+
+    def summaries(self, environment: str | None = None) -> list[Instance]:
+        """Our containers from a single engine query: what `status` needs, in one round trip."""
+        return [_summary(row) for row in self.api.containers(all=True, filters={"label": L.managed_filter(environment)})]
+
+    def container_by_id(self, reference: str) -> Instance | None:
+        try:
+            return instance_from_inspect(self.api.inspect_container(reference))
+        except docker.errors.NotFound:
+            return None
+
+    def execute(self, container_id: str, argv: Sequence[str]) -> tuple[int, str, float]:
+        """Run a command inside a container: (exit code, output, seconds). Bounded by PROBE_TIMEOUT."""
+        api = self._probe_api
+        started = time.perf_counter()
+        try:
+            exec_id = api.exec_create(container_id, list(argv), stdout=True, stderr=True)["Id"]
+            output = api.exec_start(exec_id).decode("utf-8", "replace")
+            code = api.exec_inspect(exec_id).get("ExitCode")
+        except requests.exceptions.ReadTimeout:
+            return 124, f"health command timed out after {PROBE_TIMEOUT:.0f}s", time.perf_counter() - started
+        except docker.errors.APIError as exc:
+            return 126, exc.explanation or str(exc), time.perf_counter() - started
+        return (code if code is not None else 1), output.strip(), time.perf_counter() - started
+
+    def logs(self, container_id: str, tail: int | str = 20, since: float | None = None) -> str:
+        """The last `tail` lines of a container's log (or those written after `since`, a Unix time)."""
+        try:
+            return self.api.logs(container_id, tail=tail, since=since, timestamps=False).decode("utf-8", "replace")
+        except docker.errors.APIError as exc:
+            return f"(no logs: {exc.explanation})"
+
+    def stats(self, environment: str) -> list[Usage]:
+        found = []
+        for container in self.containers(environment):
+            if not container.running:
+                continue
+            try:
+                raw = self.api.stats(container.id, stream=False)
+            except docker.errors.APIError:
+                continue
+            memory = raw.get("memory_stats") or {}
+            cpu, before = raw.get("cpu_stats") or {}, raw.get("precpu_stats") or {}
+            used = (cpu.get("cpu_usage") or {}).get("total_usage", 0) - (before.get("cpu_usage") or {}).get("total_usage", 0)
+            system = cpu.get("system_cpu_usage", 0) - before.get("system_cpu_usage", 0)
+            cpus = cpu.get("online_cpus") or len((cpu.get("cpu_usage") or {}).get("percpu_usage") or [1])
+            cache = (memory.get("stats") or {}).get("inactive_file", 0)
+            found.append(Usage(container.service, container.name, max(0, memory.get("usage", 0) - cache),
+                               memory.get("limit", 0), 100.0 * used / system * cpus if system > 0 else 0.0))
+        return found
+
+    def remove_container(self, info: Instance, *, foreign: bool = False) -> None:
+        """Remove one of our containers (force). Refuses anything without our labels unless
+        `foreign` (the user's explicit --force)."""
+        if not foreign and not L.is_ours(info.labels):
+            raise NetraError(f"refusing to remove container {info.name}: it is not netra-stack's")
+        try:
+            self.api.remove_container(info.id, force=True, v=True)
+        except docker.errors.NotFound:
+            pass
+
+    # --- networks and volumes --------------------------------------------------------------------
+
+    def networks(self, environment: str | None = None) -> list[dict[str, Any]]:
+        return self.api.networks(filters={"label": L.managed_filter(environment)})
+
+    def volumes(self, environment: str | None = None) -> list[dict[str, Any]]:
+        return self.api.volumes(filters={"label": L.managed_filter(environment)}).get("Volumes") or []
+
+    def network_by_name(self, name: str) -> dict[str, Any] | None:
+        """A network by its exact name, inspected (with its attached containers), or None."""
+        for found in self.api.networks(names=[name]):
+            if found.get("Name") == name:
+                try:
+                    return self.api.inspect_network(found["Id"])
+                except docker.errors.NotFound:
+                    return None
+        return None
+
+    def exists(self, kind: str, name: str) -> bool:
+        """Whether a volume or network of that name exists."""
+        try:
+            (self.api.inspect_volume if kind == "volume" else self.api.inspect_network)(name)
+        except docker.errors.NotFound:
+            return False
+        return True
+
+    def _remove(self, kind: str, item: dict[str, Any], remove, key: str, foreign: bool) -> bool:
+        """Remove a network or volume of ours; True if gone, False if still in use. Refuses
+        anything without our labels unless `foreign` (the user's explicit --force)."""
+        if not foreign and not L.is_ours(item.get("Labels")):
+            raise NetraError(f"refusing to remove {kind} {item.get('Name')}: it is not netra-stack's")
+        try:
+            remove(item[key])
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError:  # still has endpoints, or a container uses it
+            return False
+        return True
+
+    def remove_network(self, network: dict[str, Any], *, foreign: bool = False) -> bool:
+        return self._remove("network", network, self.api.remove_network, "Id", foreign)
+
+    def remove_volume(self, volume: dict[str, Any]) -> bool:
+        return self._remove("volume", volume, self.api.remove_volume, "Name", False)
+
+    # --- images ----------------------------------------------------------------------------------
+
+    def image(self, reference: str) -> ImageInfo | None:
+        """A local image by reference or id, or None when the engine has no such image."""
+        try:
+            found = self.api.inspect_image(reference)
+        except docker.errors.NotFound:
+            return None
+        except docker.errors.APIError as exc:  # e.g. an invalid reference: no such image either
+            if exc.status_code and exc.status_code < 500:
+                return None
+            raise
+        return ImageInfo(found["Id"], tuple(found.get("RepoTags") or ()),
+                         dict((found.get("Config") or {}).get("Labels") or {}))
+
+    def image_id(self, reference: str) -> str | None:
+        found = self.image(reference)
+        return found.id if found else None
+
+    def remove_superseded_image(self, image_id: str) -> bool:
+        """Remove an image that a new build has replaced: only one netra-stack built, only once
+        it has no tag left, and only if no container uses it (the engine refuses then)."""
+        found = self.image(image_id)
+        if found is None or found.tags or not L.is_ours(found.labels):
+            return False
+        try:
+            self.api.remove_image(found.id, force=False, noprune=False)
+            return True
+        except docker.errors.APIError:  # in use by a container, or already gone
+            return False
+
+    # --- events ----------------------------------------------------------------------------------
+
+    def events(self, environment: str) -> EventWatch:
+        return EventWatch(self._client, environment)
+
+
+class EventWatch:
+    """The engine's container events for one environment, as a wake-up call: `wake` is set on
+    every change (start, die, health_status, ...), so a wait reacts at once instead of sleeping.
+    Execs are no news: most are the wait's own checks, which would wake it at once, every round."""
+
+    def __init__(self, client: docker.DockerClient, environment: str) -> None:
+        self.wake = threading.Event()
+        self._stream = client.events(decode=True, filters={"type": "container",
+                                                           "label": [f"{L.ENVIRONMENT}={environment}"]})
+        threading.Thread(target=self._follow, name=f"netra-events-{environment}", daemon=True).start()
+
+    def _follow(self) -> None:
+        try:
+            for event in self._stream:
+                if not str(event.get("Action", "")).startswith("exec_"):
+                    self.wake.set()
+        except Exception:  # the stream was closed under us, or the engine went away: stop quietly
+            pass
+
+    def close(self) -> None:
+        try:
+            self._stream.close()
+        except Exception:
+            pass

@@ -1,0 +1,22 @@
+"""Child processes of netra-stack (compose commands, a test run): stopped as Ctrl-C would."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+from collections.abc import Iterable
+
+
+def stop_children(children: Iterable[subprocess.Popen], grace: float = 30) -> None:
+    """Interrupt child processes (SIGINT, as Ctrl-C would) and wait for them to finish; kill
+    whichever is still running after `grace` seconds."""
+    children = list(children)
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGINT)
+    for child in children:
+        try:
+            child.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()

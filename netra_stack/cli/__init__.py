@@ -1,0 +1,1 @@
+"""The `netra-stack` command line."""

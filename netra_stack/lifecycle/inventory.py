@@ -1,0 +1,152 @@
+"""What exists: the environments on a backend (from their labels alone), the one a command
+means, the ports an environment has really bound, and its configuration as it runs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from netra_stack.model import labels as L
+from netra_stack.model.decisions import PortBinding
+from netra_stack.model.errors import NotFoundError
+from netra_stack.model.redact import Redactor
+from netra_stack.planning.plan import environment_name, external_resources, shared_mounts
+
+if TYPE_CHECKING:
+    from netra_stack.backends.base import Backend
+    from netra_stack.lifecycle.context import Context
+    from netra_stack.planning.plan import Plan
+
+
+@dataclass
+class Environment:
+    """A netra-stack environment as the engine's labels describe it."""
+
+    name: str
+    profile: str
+    env_type: str
+    owner: str = "?"  # user@host that made it
+    services: dict[str, str] = field(default_factory=dict)  # service -> instance status
+    ports: list[PortBinding] = field(default_factory=list)
+    created: datetime | None = None
+
+    @property
+    def state(self) -> str:
+        states = set(self.services.values())
+        return "running" if states == {"running"} else ("stopped" if "running" not in states else "partial")
+
+    @property
+    def age_seconds(self) -> float:
+        return (datetime.now(timezone.utc) - self.created).total_seconds() if self.created else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "profile": self.profile, "env_type": self.env_type, "owner": self.owner,
+                "state": self.state,
+                "services": self.services, "ports": [p.as_dict() for p in self.ports],
+                "created": self.created.isoformat() if self.created else None, "age_seconds": round(self.age_seconds)}
+
+
+def list_environments(backend: Backend, profile: str | None = None) -> list[Environment]:
+    """Every netra-stack environment on the backend, from one query of its labels."""
+    found: dict[str, Environment] = {}
+    for i in backend.instances(detail=False):
+        env = found.setdefault(i.environment, Environment(i.environment, i.labels.get(L.PROFILE, "?"),
+                                                          i.labels.get(L.ENV_TYPE, "?"), i.labels.get(L.OWNER, "?")))
+        env.services[i.service] = i.status
+        env.ports.extend(i.ports)
+        if i.created and (env.created is None or i.created < env.created):
+            env.created = i.created
+    return [e for e in sorted(found.values(), key=lambda e: e.name) if profile is None or e.profile == profile]
+
+
+def primary_ports(bindings: Iterable[PortBinding]) -> dict[str, int]:
+    """Service -> host port of its first published port (IPv4 preferred), the seed's `ports`."""
+    chosen: dict[str, PortBinding] = {}
+    for b in sorted(bindings, key=lambda b: (b.service, b.container_port, ":" in b.host_ip)):
+        chosen.setdefault(b.service, b)
+    return {service: b.host_port for service, b in chosen.items()}
+
+
+def port_variables(ports: Mapping[str, int]) -> dict[str, str]:
+    """NETRA_<SERVICE>_PORT for each service's host port (`ports --env`, `netra-stack test`)."""
+    return {f"NETRA_{s.upper().replace('-', '_')}_PORT": str(p) for s, p in sorted(ports.items())}
+
+
+def choose(ctx: Context, required: bool = True) -> str | None:
+    """The environment a command means when none is named: COMPOSE_PROJECT_NAME's, or the
+    profile's only one."""
+    if ctx.environ.get("COMPOSE_PROJECT_NAME"):
+        return ctx.environ["COMPOSE_PROJECT_NAME"]
+    mine = [e.name for e in list_environments(ctx.backend, ctx.profile.name)]
+    if len(mine) == 1:
+        return mine[0]
+    if not required:
+        return None
+    if not mine:
+        raise NotFoundError(f"no environment of profile {ctx.profile.name} is up",
+                            hint=f"start one with `netra-stack up --profile {ctx.profile.name}`")
+    raise NotFoundError(f"{len(mine)} environments of profile {ctx.profile.name} are up: {', '.join(mine)}",
+                        hint="choose one with --name NAME (or COMPOSE_PROJECT_NAME)")
+
+
+def bindings(ctx: Context, name: str) -> list[PortBinding]:
+    """Every host port the environment really has bound, read back through the discovery hook."""
+    return ctx.plugins.discover_ports(name, ctx.backend.instances(name))
+
+
+def plan_of(ctx: Context, name: str) -> Plan:
+    """The plan of an environment that exists: its ports are what the engine has bound."""
+    bound = {f"{b.service}:{b.container_port}/{b.protocol}": b.host_port for b in bindings(ctx, name)}
+    plan = ctx.plan(name, bound=bound)
+    plan.reservations.release()  # its ports are bound already; one that is not is chosen again by `up`
+    return plan
+
+
+def check_exists(ctx: Context, name: str) -> None:
+    if not ctx.backend.instances(name, detail=False) and not ctx.backend.networks(name):
+        raise NotFoundError(f"no netra-stack environment named {name!r} on this engine",
+                            hint="`netra-stack status` lists them")
+
+
+def check_services(ctx: Context, services: Iterable[str]) -> None:
+    known = list(ctx.base_model().get("services", {}))
+    for service in services:
+        if service not in known:
+            raise NotFoundError(f"unknown service {service!r} in profile {ctx.profile.name}; known: {', '.join(known)}",
+                                hint="service names are those of the compose files")
+
+
+def resolved_config(ctx: Context, *, reveal: bool = False, env_name: str | None = None) -> str:
+    """The fully resolved configuration as the backend renders it: of the running environment
+    `env_name`, with the host ports it has bound, or else a preview of a new one, with example
+    host ports (a comment says which)."""
+    if env_name:
+        check_exists(ctx, env_name)
+        plan = plan_of(ctx, env_name)
+        head = f"# environment {env_name} as it runs, with the host ports it has bound\n"
+    else:
+        plan = ctx.plan(name=environment_name(ctx.profile, ctx.environ, env_id="config"))
+        head = (f"# preview of a new environment of profile {ctx.profile.name}: its host ports are examples, "
+                "chosen again at `up`; `netra-stack config --name ENV` shows a running one\n")
+        plan.reservations.release()  # nothing will bind them
+    warn_shared_mounts(ctx)
+    text = ctx.backend.config(plan)
+    return head + (text if reveal else Redactor.for_plan(plan).redact(text))
+
+
+def check_external(ctx: Context) -> None:
+    """Every external volume and network the compose files name exists (else the backend would
+    fail half-way, after starting some services)."""
+    for kind, name in external_resources(ctx.base_model()):
+        if not ctx.backend.exists(kind, name):
+            raise NotFoundError(f"{ctx.profile.source}: the compose files use external {kind} {name!r}, "
+                                "which does not exist",
+                                hint=f"create it with `docker {kind} create {name}`")
+
+
+def warn_shared_mounts(ctx: Context) -> None:
+    for what in shared_mounts(ctx.profile, ctx.base_model()):
+        ctx.reporter.event(f"warning: parallel environments of {ctx.profile.name} share {what}; "
+                           "isolation cannot cover it")

@@ -1,0 +1,46 @@
+"""Restarting services, and building again what runs (`rebuild`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from netra_stack.lifecycle import inventory
+from netra_stack.lifecycle.build import Builds, build, remove_replaced
+from netra_stack.lifecycle.up import start
+from netra_stack.lifecycle.wait import wait
+from netra_stack.model.errors import UsageError
+
+if TYPE_CHECKING:
+    from netra_stack.lifecycle.context import Context
+    from netra_stack.model.health import HealthReport
+
+
+def restart(ctx: Context, name: str, services: list[str], *, wait_healthy: bool = True,
+            timeout: float | None = None) -> HealthReport | None:
+    inventory.check_services(ctx, services)
+    ctx.reporter.event(f"restarting {', '.join(services)} in {name}")
+    ctx.backend.restart(name, services)
+    return wait(ctx, inventory.plan_of(ctx, name), timeout) if wait_healthy else None
+
+
+def rebuild(ctx: Context, name: str | None, services: list[str] | None = None, *, no_cache: bool = False) -> Builds:
+    """Build images again (the policy decides the cache, `no_cache` forces it) and, where an
+    environment `name` runs, recreate what uses them and wait for it."""
+    if services:
+        inventory.check_services(ctx, services)
+    plan = inventory.plan_of(ctx, name) if name else ctx.plan()
+    try:
+        if plan.uses_production_images:
+            raise UsageError("USE_PRODUCTION_IMAGES is set: production images are used as they are, never rebuilt",
+                             hint="unset USE_PRODUCTION_IMAGES to build the images")
+        ctx.backend.prepare(plan)
+        built = build(ctx, plan, services, forced=True, no_cache=no_cache)
+        if name:
+            start(ctx, plan)  # recreates what runs
+            remove_replaced(ctx, built)  # the recreated services no longer use them
+            wait(ctx, inventory.plan_of(ctx, name), None)
+        return built
+    finally:
+        plan.reservations.release()
+        if not name:
+            ctx.backend.forget(plan.name)

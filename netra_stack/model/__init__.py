@@ -1,0 +1,1 @@
+"""The data every layer shares: profiles, labels, errors, decisions, health, redaction."""

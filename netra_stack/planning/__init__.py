@@ -1,0 +1,1 @@
+"""Profile -> Plan, without touching an engine: names, ports, the dependency graph, fingerprints."""

@@ -1,0 +1,42 @@
+"""Built-in health policy: Docker's healthcheck plus the profile's health check: a command run in
+the container, or an http, tcp or log check from the host (host_checks.py)."""
+
+from __future__ import annotations
+
+from netra_stack.model.health import CheckResult, judge
+from netra_stack.plugins.hookspecs import hookimpl
+from netra_stack.plugins.builtin.host_checks import run_host_check
+
+
+def run_check(backend, container, argv) -> CheckResult:
+    """Run a health command inside the container: its result, output tail and latency."""
+    code, output, seconds = backend.exec(container, argv)
+    return CheckResult(ok=code == 0, output=output[-500:], latency_ms=seconds * 1000, exit_code=code)
+
+
+def probe_container(backend, container, ran: tuple[list[str], CheckResult] | None = None) -> CheckResult | None:
+    """Docker's own healthcheck test, run now, while Docker still says `starting` (its first probe
+    comes one interval after start); None when Docker has spoken or there is no healthcheck.
+    `ran`: a command just run in the container and its result, reused when it is that very test."""
+    if container is None or not container.running or container.health != "starting":
+        return None
+    argv = container.healthcheck_argv()
+    if ran and argv == ran[0]:
+        return ran[1]
+    return run_check(backend, container, argv) if argv else None
+
+
+@hookimpl(trylast=True)
+def netra_check_health(service, container, plan, backend):
+    command = plan.health_command(service)
+    check = None
+    if container is not None and container.running:
+        check = (run_check(backend, container, command) if command
+                 else run_host_check(backend, container, plan.health_check(service)))
+    # While the service's own check fails, Docker's test cannot change the verdict: skip it
+    # (half the execs of a wait, on a stack still coming up). Where both are the same command, the
+    # one run answers for both.
+    container_check = None
+    if check is None or check.ok:
+        container_check = probe_container(backend, container, ran=(command, check) if command and check else None)
+    return judge(service, container, check, one_shot=plan.is_one_shot(service), container_check=container_check)
