@@ -1,0 +1,41 @@
+"""The same netra-stack command from two checkouts (say the code before and after a change),
+alternating run by run, medians and the ratio of new to old. For the no-regression checks of a
+restructuring: CLI start-up, `up` of a profile (taken down again, untimed).
+
+    .venv/bin/python bench/ab_checkouts.py --old /tmp/old --runs 20 -- --help
+    NETRA_STACK_PROFILE_PATH=profiles .venv/bin/python bench/ab_checkouts.py --old /tmp/old --up alpine-test --runs 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from _timing import alternate, netra_up, report, timed
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--old", required=True, help="the other checkout (e.g. a `git worktree` of the old commit)")
+parser.add_argument("--new", default=str(Path(__file__).resolve().parents[1]))
+parser.add_argument("--runs", type=int, default=20)
+parser.add_argument("--up", metavar="PROFILE", help="time `up --profile PROFILE --no-build` instead of a command")
+parser.add_argument("command", nargs="*", help="arguments of `netra-stack` (after --)")
+args = parser.parse_args()
+
+
+def env_of(checkout: str) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(Path(checkout).resolve())}
+
+
+def contender(checkout: str):
+    env = env_of(checkout)
+    if args.up:
+        return lambda: netra_up(args.up, ["--no-build"], env)
+    return lambda: timed([sys.executable, "-m", "netra_stack", *args.command], env=env)
+
+
+samples = alternate(args.runs, {"old": contender(args.old), "new": contender(args.new)})
+what = f"up --profile {args.up} --no-build" if args.up else f"netra-stack {' '.join(args.command)}"
+print(f"`{what}`, {args.runs} alternating runs each (old: {args.old}, new: {args.new})\n")
+print(report(samples, "old"))
