@@ -25,7 +25,12 @@ args = parser.parse_args()
 
 
 def env_of(checkout: str) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(Path(checkout).resolve())}
+    """The checkout's code, and its own profiles (and their plugins) where the profile path is relative."""
+    env = {**os.environ, "PYTHONPATH": str(Path(checkout).resolve())}
+    profiles = os.environ.get("NETRA_STACK_PROFILE_PATH")
+    if profiles and not Path(profiles).is_absolute():
+        env["NETRA_STACK_PROFILE_PATH"] = str(Path(checkout).resolve() / profiles)
+    return env
 
 
 def contender(checkout: str):
