@@ -19,10 +19,10 @@ from netra_stack.lifecycle import wait as waiting
 from netra_stack.lifecycle.build import Builds
 from netra_stack.lifecycle.context import Context, Reporter
 from netra_stack.lifecycle.inventory import Environment, primary_ports
-from netra_stack.model.decisions import BuildOutcome, PortBinding
+from netra_stack.model.decisions import PortBinding
 from netra_stack.model.health import HealthReport
 from netra_stack.model.profiles import Profile, default_profile_name, load_profile, profile_dirs
-from netra_stack.planning.graph import HEALTHY, Graph
+from netra_stack.planning.graph import HEALTHY
 from netra_stack.planning.plan import Plan
 from netra_stack.plugins.registry import Plugins
 
@@ -51,9 +51,10 @@ class StackManager:
                            reporter or Reporter(), force=force)
         self.keep = keep  # as a context manager: hold no lease and release nothing (debugging)
         self.env_name: str | None = None  # the environment this manager acquired or works on
-        self.builds: list[BuildOutcome] = []  # what the last up or rebuild built, and why
-        self._built = Builds()
+        self._built = Builds()  # what the last up or rebuild built, and why
 
+    builds = property(lambda self: self._built.outcomes,
+                      doc="What the last up or rebuild built, and why (BuildOutcome records).")
     profile = property(lambda self: self.ctx.profile)
     plugins = property(lambda self: self.ctx.plugins)
     backend = property(lambda self: self.ctx.backend)
@@ -88,7 +89,6 @@ class StackManager:
         name, ports, self._built = up.acquire(self.ctx, wait_healthy=wait, timeout=timeout,
                                               keep_on_failure=keep_on_failure, build_images=build, hold=hold,
                                               named=lambda found: setattr(self, "env_name", found))
-        self.builds = self._built.outcomes
         return name, ports
 
     def release_environment(self, env_name: str | None = None) -> None:
@@ -110,7 +110,6 @@ class StackManager:
         """Build images again (the policy decides the cache, `no_cache` forces it) and recreate what runs."""
         self._built = restart.rebuild(self.ctx, env_name or self.current_environment(required=False), services,
                                       no_cache=bool(no_cache))
-        self.builds = self._built.outcomes
 
     def __enter__(self) -> tuple[str, dict[str, int]]:
         """`with StackManager("alpine-test") as (name, ports):` held by this process (see hold=True)."""

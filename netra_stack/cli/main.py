@@ -29,11 +29,11 @@ def _manager(profile: str | None, **options):
 BACKEND = "netra_stack.backend"  # where --backend leaves its value for the command
 
 
-def _backend():
+def _backend(plugins=None):
     """The backend --backend names (default compose), for commands that need no profile."""
     from netra_stack.plugins.registry import Plugins
 
-    return Plugins().backend(click.get_current_context().meta.get(BACKEND) or "compose", os.environ)
+    return (plugins or Plugins()).backend(click.get_current_context().meta.get(BACKEND) or "compose", os.environ)
 
 
 def backend_option(f):
@@ -391,8 +391,7 @@ def clean_cmd(older_than, remove_all, dry_run, as_json) -> None:
     from netra_stack.plugins.registry import Plugins
 
     plugins = Plugins()
-    backend = plugins.backend(click.get_current_context().meta.get(BACKEND) or "compose", os.environ)
-    removed = clean(backend, older_than=older_than, remove_all=remove_all, dry_run=dry_run, plugins=plugins)
+    removed = clean(_backend(plugins), older_than=older_than, remove_all=remove_all, dry_run=dry_run, plugins=plugins)
     if as_json:
         from netra_stack.cli.terminal import print_json
 

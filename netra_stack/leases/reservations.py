@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import os
 import time
+import weakref
 from pathlib import Path
 
 RESERVATION_TTL = 600.0  # seconds
@@ -33,7 +34,7 @@ class PortReservations:
     def __init__(self, state: Path) -> None:
         self.folder = state / "ports"
         self.held: set[int] = set()
-        atexit.register(self.release)  # a process that ends holds nothing
+        _open.add(self)
 
     def reserve(self, port: int) -> bool:
         """Reserve a host port for this plan; False if another live process (or plan) holds it."""
@@ -59,3 +60,12 @@ class PortReservations:
         for port in self.held:
             (self.folder / str(port)).unlink(missing_ok=True)
         self.held.clear()
+
+
+_open: weakref.WeakSet[PortReservations] = weakref.WeakSet()  # a process that ends holds nothing
+
+
+@atexit.register
+def _release_all() -> None:
+    for reservations in list(_open):
+        reservations.release()

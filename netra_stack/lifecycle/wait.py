@@ -31,11 +31,12 @@ def wait(ctx: Context, plan: Plan, timeout: float | None, healthy: Mapping[str, 
     checks, an earlier stage of `up`)."""
     timeout = ctx.profile.wait_timeout if timeout is None else timeout
     seen_logs: dict[str, float] = {}
+    known: dict[str, Instance] = {}
 
     def on_report(report: HealthReport) -> None:
         ctx.reporter.health(report)
         if ctx.reporter.stream_logs:
-            stream_logs(ctx, report, seen_logs)
+            stream_logs(ctx, report, seen_logs, known)
 
     last: dict[str, ServiceHealth] = dict(healthy or {})
 
@@ -96,15 +97,18 @@ def with_logs(ctx: Context, report: HealthReport) -> HealthReport:
     return replace(report, services=services)
 
 
-def stream_logs(ctx: Context, report: HealthReport, seen: dict[str, float]) -> None:
-    """New log lines of the services that are not healthy yet (`up --verbose`)."""
+def stream_logs(ctx: Context, report: HealthReport, seen: dict[str, float], known: dict[str, Instance]) -> None:
+    """New log lines of the services that are not healthy yet (`up --verbose`); `seen`: when
+    each instance's log was last read, `known`: the instances by name (looked up once, not per report)."""
     redactor = ctx.redactor()
-    found = {i.name: i for i in ctx.backend.instances(report.environment, detail=False)}
-    for s in report.not_healthy():
-        if s.container not in found:
+    waiting = [s for s in report.not_healthy() if s.container]
+    if any(s.container not in known for s in waiting):
+        known.update({i.name: i for i in ctx.backend.instances(report.environment, detail=False)})
+    for s in waiting:
+        if s.container not in known:
             continue
         now = time.time()
-        text = ctx.backend.logs(found[s.container], tail="all", since=seen.get(s.container))
+        text = ctx.backend.logs(known[s.container], tail="all", since=seen.get(s.container))
         seen[s.container] = now
         for line in text.splitlines():
             ctx.reporter.log_line(s.service, redactor.redact(line))

@@ -9,7 +9,6 @@ reads the model through the compose adapter, and writes or prints the profile.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 import tomli_w
 
 from netra_stack.model.errors import NotFoundError, UsageError
-from netra_stack.planning.plan import compose_env, one_shot_services
+from netra_stack.planning.plan import one_shot_services
 from netra_stack.model.profiles import Profile
 
 # Compose's own default file names, in its order of preference; it adds the first override found.

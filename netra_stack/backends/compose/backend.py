@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from netra_stack.backends.base import LineCallback
 from netra_stack.backends.compose.failures import parse_failure
 from netra_stack.backends.compose.override import compose_override
+from netra_stack.model import labels as L
 from netra_stack.model.decisions import EngineFailure
 from netra_stack.model.errors import ProfileError
 from netra_stack.model.instances import ImageInfo, Instance, Usage
@@ -132,8 +133,6 @@ class ComposeBackend:
         return self.engine.containers(environment) if detail else self.engine.summaries(environment)
 
     def foreign_instances(self, environment: str) -> list[Instance]:
-        from netra_stack.model import labels as L
-
         return [c for c in self.engine.containers(project=environment) if not L.is_ours(c.labels)]
 
     def instance(self, reference: str) -> Instance | None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import queue
 import re
-import signal
 import subprocess
 import tempfile
 import threading
