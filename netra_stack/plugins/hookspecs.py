@@ -43,12 +43,13 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 def netra_backends() -> dict[str, BackendFactory] | None:
     """Register backends: the orchestrators an environment can run on.
 
-    Called once per manager, before its profile's ``backend`` is looked up. Collected: return a
-    dict of backend name -> factory, a callable taking the process environment (a mapping) and
-    returning an object with the operations of ``netra_stack.backends.base.Backend``; or None.
-    Where two plugins register one name, the one asked first wins (a plugin before the
-    built-ins). The built-in registers ``compose``. An unknown name in a profile is an error
-    naming the known ones.
+    Called once per manager, before its profile's ``backend`` is looked up. Collected. Where two
+    plugins register one name, the one asked first wins (a plugin before the built-ins). The
+    built-in registers ``compose``. An unknown name in a profile is an error naming the known ones.
+
+    :returns: a dict of backend name -> factory, a callable taking the process environment (a
+        mapping) and returning an object with the operations of
+        ``netra_stack.backends.base.Backend``; or None.
     """
 
 
@@ -56,9 +57,13 @@ def netra_backends() -> dict[str, BackendFactory] | None:
 def netra_compose_files(profile: Profile, environ: Mapping[str, str]) -> list[str] | None:
     """Choose the compose files of an environment.
 
-    Called once when a manager is made for ``profile``; ``environ`` is the process environment
-    the manager was given. Return the list of compose files (paths relative to the profile's
-    project_dir), or None for no opinion. The built-in returns the profile's ``compose_files``.
+    Called once when a manager is made for ``profile``. The built-in returns the profile's
+    ``compose_files``.
+
+    :param profile: the profile the manager was made for.
+    :param environ: the process environment the manager was given.
+    :returns: the compose files (paths relative to the profile's project_dir), or None for no
+        opinion.
     """
 
 
@@ -66,9 +71,12 @@ def netra_compose_files(profile: Profile, environ: Mapping[str, str]) -> list[st
 def netra_environment_name(profile: Profile, environ: Mapping[str, str]) -> str | None:
     """Name a new environment (its compose project name).
 
-    Called once per ``acquire_environment()``. Return a name (lowercase letters, digits, '-'
-    and '_'), or None for no opinion. The built-in returns COMPOSE_PROJECT_NAME when it is set,
-    else renders the profile's ``project_name`` template (default ``{profile}-{id}``).
+    Called once per ``acquire_environment()``. The built-in returns COMPOSE_PROJECT_NAME when it
+    is set, else renders the profile's ``project_name`` template (default ``{profile}-{id}``).
+
+    :param profile: the environment's profile.
+    :param environ: the process environment the manager was given.
+    :returns: a name (lowercase letters, digits, '-' and '_'), or None for no opinion.
     """
 
 
@@ -77,14 +85,18 @@ def netra_allocate_port(request: PortRequest, profile: Profile, taken: set[int],
                         reservations: PortReservations) -> int | None:
     """Choose the host port for one container port while the plan is resolved.
 
-    ``request`` names the service, container port, protocol, strategy (range, fixed or
-    ephemeral) and, for fixed, the host port; ``taken`` holds the host ports already chosen
-    for this plan; ``reservations`` holds the plan's port reservations across processes
-    (``reserve(port)`` is False when another process or plan holds the port), released once
-    the environment is up or gone. Called for each published port of each new environment, and again after a
-    port clash. Return the host port, 0 to let the engine pick one, or None for no opinion.
-    The built-in returns the fixed port, 0 for ephemeral, and for range a port of
+    Called for each published port of each new environment, and again after a port clash. The
+    built-in returns the fixed port, 0 for ephemeral, and for range a port of
     ``profile.ports.range`` that nobody listens on.
+
+    :param request: the service, container port, protocol, strategy (range, fixed or ephemeral)
+        and, for fixed, the host port.
+    :param profile: the environment's profile.
+    :param taken: the host ports already chosen for this plan.
+    :param reservations: the plan's port reservations across processes (``reserve(port)`` is
+        False when another process or plan holds the port), released once the environment is up
+        or gone.
+    :returns: the host port, 0 to let the engine pick one, or None for no opinion.
     """
 
 
@@ -93,15 +105,18 @@ def netra_build_decision(service: str, build: dict[str, Any], plan: Plan, backen
     """Decide whether and how to build one service before the environment starts (the
     build-cache policy).
 
-    Called for each service that has a ``build`` section (``build`` is that section of the
-    resolved compose model, with an absolute context), on `up` and on `rebuild`;
-    ``plan.images[service]`` is the image the build produces, ``backend.image(reference)`` finds
-    an existing one. Return a BuildDecision (build or
-    not, with or without Docker's layer cache, why, and labels for the built image), or None
-    for no opinion; `rebuild` builds in any case, keeping the cache choice and labels. The
-    built-in follows ``[services.X] build_cache`` or ``profile.build_cache``: content-hash (the
-    default) builds only when the fingerprint of the build's inputs differs from the one on the
-    image, no-cache and layer-cache always build; USE_PRODUCTION_IMAGES=true builds nothing.
+    Called for each service that has a ``build`` section, on `up` and on `rebuild`; `rebuild`
+    builds in any case, keeping the cache choice and labels. The built-in follows
+    ``[services.X] build_cache`` or ``profile.build_cache``: content-hash (the default) builds
+    only when the fingerprint of the build's inputs differs from the one on the image, no-cache
+    and layer-cache always build; USE_PRODUCTION_IMAGES=true builds nothing.
+
+    :param service: the service to build.
+    :param build: its ``build`` section of the resolved compose model, with an absolute context.
+    :param plan: the environment's plan; ``plan.images[service]`` is the image the build produces.
+    :param backend: the environment's backend; ``backend.image(reference)`` finds an existing image.
+    :returns: a BuildDecision (build or not, with or without Docker's layer cache, why, and labels
+        for the built image), or None for no opinion.
     """
 
 
@@ -113,14 +128,18 @@ def netra_resolve_conflict(plan: Plan, failure: EngineFailure | None, attempt: i
                            backend: Backend) -> ConflictResolution | None:
     """Clear the way for an environment, or say that it cannot start.
 
-    Called before `up` with ``failure`` None and ``attempt`` 0 (pre-emptive cleanup), and
-    after each failed `up` with the error as the backend recognised it and the attempt number
-    (from 1 to ``decisions.MAX_UP_ATTEMPTS``); ``backend`` finds and removes what is in the way. Return a ConflictResolution: ``"retry"`` (optionally choosing
-    host ports again) or ``"fail"`` with a reason, which stops the run before anything (more)
-    starts; or None for no opinion (before up: go on; after an error: fail with the engine's message).
-    Remove only what netra-stack owns. The built-in removes stopped containers of the same
-    environment before up, removes an own stale container holding a name, re-plans ports after
-    a clash unless the port was fixed, and refuses anything that is not netra-stack's.
+    Called before `up` (pre-emptive cleanup) and after each failed `up`. Remove only what
+    netra-stack owns. The built-in removes stopped containers of the same environment before
+    up, removes an own stale container holding a name, re-plans ports after a clash unless the
+    port was fixed, and refuses anything that is not netra-stack's.
+
+    :param plan: the environment's plan.
+    :param failure: the failed `up`'s error as the backend recognised it; None before `up`.
+    :param attempt: 0 before `up`, then the attempt that failed (1 to ``decisions.MAX_UP_ATTEMPTS``).
+    :param backend: the environment's backend, which finds and removes what is in the way.
+    :returns: a ConflictResolution, ``"retry"`` (optionally choosing host ports again) or
+        ``"fail"`` with a reason, which stops the run before anything (more) starts; or None for
+        no opinion (before up: go on; after an error: fail with the engine's message).
     """
 
 
@@ -128,14 +147,20 @@ def netra_resolve_conflict(plan: Plan, failure: EngineFailure | None, attempt: i
 def netra_before_up(plan: Plan) -> None:
     """Called once the plan is resolved and the way is clear, before building and starting.
 
-    Collected; the return value is ignored. Raising stops the run (and removes what it made).
+    Collected. Raising stops the run (and removes what it made).
+
+    :param plan: the environment's plan.
+    :returns: nothing (ignored).
     """
 
 
 @hookspec
 def netra_after_up(plan: Plan, ports: dict[str, int]) -> None:
-    """Called when a new environment is up (and healthy, when waited for), with its ports
-    (service -> host port). Collected; the return value is ignored.
+    """Called when a new environment is up (and healthy, when waited for). Collected.
+
+    :param plan: the environment's plan.
+    :param ports: service -> host port.
+    :returns: nothing (ignored).
     """
 
 
@@ -149,12 +174,16 @@ def netra_check_health(service: str, container: Instance | None, plan: Plan, bac
     Called for every service on each probe while waiting (a service already HEALTHY is not
     probed again during the same wait), from a thread of its own while `up` still builds (so
     that the wait finds the early ones done), while a stage of `up` waits for the healthy
-    dependencies of the next, and for each report. It may run in several threads at once.
-    ``container`` is the backend's view of the service's instance (state, the orchestrator's
-    health and its last probe output, exit code), or None when it has none; ``backend.exec``
-    runs a command in it. Return a ServiceHealth, or None for no
-    opinion. The built-in runs the profile's ``health`` check (a command inside the container,
-    or an http, tcp or log check from the host) and combines it with Docker's verdict.
+    dependencies of the next, and for each report. It may run in several threads at once. The
+    built-in runs the profile's ``health`` check (a command inside the container, or an http,
+    tcp or log check from the host) and combines it with Docker's verdict.
+
+    :param service: the service to judge.
+    :param container: the backend's view of the service's instance (state, the orchestrator's
+        health and its last probe output, exit code), or None when it has none.
+    :param plan: the environment's plan.
+    :param backend: the environment's backend; ``backend.exec`` runs a command in the instance.
+    :returns: a ServiceHealth, or None for no opinion.
     """
 
 
@@ -162,9 +191,12 @@ def netra_check_health(service: str, container: Instance | None, plan: Plan, bac
 def netra_discover_ports(environment: str, containers: list[Instance]) -> list[PortBinding] | None:
     """Report the host ports really bound for an environment.
 
-    Called after `up` and for `ports`, `status` and reports; ``containers`` are the
-    environment's instances as its backend inspected them. Return every binding (IPv4 and
-    IPv6), or None for no opinion. The built-in reads the containers' port maps.
+    Called after `up` and for `ports`, `status` and reports. The built-in reads the containers'
+    port maps.
+
+    :param environment: the environment's name.
+    :param containers: its instances, as its backend inspected them.
+    :returns: every binding (IPv4 and IPv6), or None for no opinion.
     """
 
 
@@ -174,14 +206,21 @@ def netra_discover_ports(environment: str, containers: list[Instance]) -> list[P
 @hookspec
 def netra_before_down(environment: str) -> None:
     """Called before an environment is removed (down, release, clean, or cleanup after a
-    failure). Collected; the return value is ignored."""
+    failure). Collected.
+
+    :param environment: the environment's name.
+    :returns: nothing (ignored).
+    """
 
 
 @hookspec
 def netra_after_down(environment: str) -> None:
     """Called after an environment was removed (down, release, clean, or cleanup after a
-    failure), once its containers, networks and volumes are gone. Collected; the return value
-    is ignored."""
+    failure), once its containers, networks and volumes are gone. Collected.
+
+    :param environment: the environment's name.
+    :returns: nothing (ignored).
+    """
 
 
 # --- failure ----------------------------------------------------------------------------------
@@ -191,10 +230,14 @@ def netra_after_down(environment: str) -> None:
 def netra_on_failure(environment: str, error: NetraError, report: HealthReport | None) -> str | None:
     """Attach diagnostics when bringing an environment up or waiting for it fails.
 
-    Called before the failed environment is removed, with the error and, when the failure is
-    about health, the report (failing services, probe output, last log lines). Collected:
-    return a text to add to the failure's diagnostics (shown after the report, kept in
-    ``error.diagnostics``), or None.
+    Called before the failed environment is removed. Collected; the texts are shown after the
+    report and kept in ``error.diagnostics``.
+
+    :param environment: the environment's name.
+    :param error: what failed.
+    :param report: when the failure is about health, the report (failing services, probe
+        output, last log lines); else None.
+    :returns: a text to add to the failure's diagnostics, or None.
     """
 
 
@@ -205,10 +248,12 @@ def netra_on_failure(environment: str, error: NetraError, report: HealthReport |
 def netra_cli_commands() -> list[click.Command] | None:
     """Contribute commands to the `netra-stack` command line.
 
-    Called when `netra-stack` is given a command name that is not built in. Collected from the
-    built-ins and installed plugins (entry-point group ``netra_stack``; a
-    profile's own plugins are not loaded before a command runs). Return a list of click
-    commands, or None.
+    Called by `netra-stack` for its commands. Collected from the built-in plugin
+    ``netra.commands`` (every built-in command) and, for a name that is not built in, from
+    installed plugins (entry-point group ``netra_stack``; a profile's own plugins are not loaded
+    before a command runs). A built-in name cannot be taken over.
+
+    :returns: a list of click commands, or None.
     """
 
 

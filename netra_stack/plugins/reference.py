@@ -24,7 +24,10 @@ def render() -> str:
             signature = str(inspect.signature(function)).replace("'", "")
             kind = "first-result (a decision: the first non-None answer wins)" if is_decision(hook) else \
                 "collected (every implementation is called)"
-            out += [f"#### `{hook}{signature}`", "", f"*{kind}*", "", inspect.cleandoc(function.__doc__ or ""), ""]
+            prose, params, returns = fields(function.__doc__ or "")
+            out += [f"#### `{hook}{signature}`", "", f"*{kind}*", "", prose, ""]
+            out += [f"- `{name}`: {text}" for name, text in params.items()] + ([""] if params else [])
+            out += [f"Returns {returns}", ""]
     out += ["### Types the hooks exchange", ""]
     for cls in _types():
         out += [f"#### `{cls.__module__}.{cls.__name__}`", "", inspect.cleandoc(cls.__doc__ or ""), ""]
@@ -37,6 +40,27 @@ def render() -> str:
         out.append("")
     out.append(END)
     return "\n".join(out) + "\n"
+
+
+def fields(doc: str) -> tuple[str, dict[str, str], str]:
+    """A hook docstring's prose, its `:param NAME:` texts by name, and its `:returns:` text."""
+    prose, params, returns = [], {}, ""
+    current = None  # the field a continuation line belongs to
+    for line in inspect.cleandoc(doc).splitlines():
+        if line.startswith(":param "):
+            name, _, text = line[len(":param "):].partition(":")
+            params[name], current = text.strip(), name
+        elif line.startswith(":returns:"):
+            returns, current = line[len(":returns:"):].strip(), ":returns:"
+        elif current and line.startswith(" "):
+            if current == ":returns:":
+                returns += " " + line.strip()
+            else:
+                params[current] += " " + line.strip()
+        else:
+            prose.append(line)
+            current = None
+    return "\n".join(prose).strip(), params, returns
 
 
 def _types() -> list[type]:

@@ -17,7 +17,7 @@ import importlib.util
 import inspect
 import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -51,7 +51,8 @@ def is_decision(hook: str) -> bool:
 class Plugins:
     """A PluginManager with the origin of every plugin, and calls that blame the right one."""
 
-    def __init__(self, profile: Profile | None = None) -> None:
+    def __init__(self, profile: Profile | None = None, builtins: Mapping[str, Any] = {}) -> None:
+        """`builtins`: more built-in plugins by name, from a layer above (the command line's commands)."""
         self.manager = pluggy.PluginManager(hookspecs.PROJECT)
         self.manager.add_hookspecs(hookspecs)
         self.origins: dict[str, str] = {}
@@ -59,7 +60,7 @@ class Plugins:
         self.profile = profile
         for name in profile.disable_plugins if profile else ():
             self.manager.set_blocked(name)
-        for name, module in BUILTIN_PLUGINS.items():
+        for name, module in {**BUILTIN_PLUGINS, **builtins}.items():
             self._register(module, name, f"built-in ({module.__name__})")
         self._load_entry_points()
         for reference in profile.plugins if profile else ():
@@ -289,11 +290,3 @@ def _location(function) -> str:
     except (OSError, TypeError):
         return "?"
 
-
-def cli_commands() -> Iterable[Any]:
-    """Commands that installed plugins contribute (no profile is known before a command runs;
-    the built-ins contribute none). Cheap when no plugin is installed: nothing is imported."""
-    entries = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
-    if not entries:
-        return
-    yield from Plugins().cli_commands()

@@ -4,7 +4,7 @@ When the whole suite runs, tests/conftest.py sets NETRA_TEST_HOOK_LOG to a file 
 directory on PYTHONPATH, so that the CLI and pytest runs the tests start in child processes load
 this file at start-up (Python imports `sitecustomize` by itself) and record into the same file as
 the test session. Each call of an implementation that is not a built-in (not a module under
-netra_stack.plugins.builtin) appends one JSON line: the hook, the plugin, and the outcome ("answered":
+netra_stack.plugins.builtin or netra_stack.cli.commands) appends one JSON line: the hook, the plugin, and the outcome ("answered":
 it returned something other than None, "none", or "raised"). Without the variable this file does
 nothing; netra_stack.plugins.registry is patched only when something imports it.
 """
@@ -18,7 +18,7 @@ import os
 import sys
 
 LOG_VAR = "NETRA_TEST_HOOK_LOG"
-BUILTIN = "netra_stack.plugins.builtin"
+BUILTIN = ("netra_stack.plugins.builtin", "netra_stack.cli.commands")
 TARGET = "netra_stack.plugins.registry"
 
 

@@ -109,7 +109,8 @@ def test_cli_failed_up_exit_code_and_report(mini_env):
     result = run_cli("up", "--profile", "mini-broken", "--timeout", "3", env=mini_env)
     assert result.returncode == ExitCode.NOT_HEALTHY
     assert "Traceback" not in result.stderr
-    assert "web" in result.stdout and "health command output" in result.stdout
+    assert result.stdout == ""  # the report is a diagnostic: stderr
+    assert "web" in result.stderr and "health command output" in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("error: environment mini-broken-")
 
 

@@ -164,7 +164,7 @@ def test_on_failure_diagnostics(mini_build, tmp_path):
     env = {**mini_env, "NETRA_TEST_RECORD": str(record)}
     result = run_cli("up", "--profile", "mini-recorder-failing", "--cache", env=env)
     assert result.returncode == ExitCode.NOT_HEALTHY
-    assert "recorder: recorded-" in result.stdout and "failed with 1 service(s) not healthy" in result.stdout
+    assert "recorder: recorded-" in result.stderr and "failed with 1 service(s) not healthy" in result.stderr
     assert [e["event"] for e in events(record)] == ["before_up", "on_failure", "before_down", "after_down"]
 
 

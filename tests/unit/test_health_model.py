@@ -270,19 +270,21 @@ def test_wait_times_out_with_the_real_clock():
 def test_views_show_how_much_runs_and_the_dependency_that_holds_a_service_up(capsys):
     from rich.console import Console
 
-    from netra_stack.cli.terminal import health_table, print_health
+    from netra_stack.cli.terminal import Terminal
+    from netra_stack.cli.views import health_view
 
     found = HealthReport("env", "test", [ServiceHealth("db", X, "exited (exit 137)", container_state="exited"),
                                          ServiceHealth("api", U, "health command failing (exit 1)", container_state="running"),
                                          ServiceHealth("web", H, "running", container_state="running")],
                          depends_on={"api": ["db"], "web": ["db"]})
-    print_health(found)  # plain: stderr is no terminal here
+    Terminal().draw(health_view(found))  # plain: stdout is no terminal here
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "env (test): UNHEALTHY, 2/3 running"
-    assert lines[2].split()[:2] == ["api", "UNHEALTHY"] and lines[2].endswith("held up by db (STOPPED)")
-    assert lines[3].endswith("  running")  # HEALTHY: nothing holds it up
+    assert lines[1].split()[:2] == ["service", "state"]
+    assert lines[3].split()[:2] == ["api", "UNHEALTHY"] and lines[3].endswith("held up by db (STOPPED)")
+    assert lines[4].endswith("  running")  # HEALTHY: nothing holds it up
     console = Console(record=True, width=250)
-    console.print(health_table(found))
+    console.print(health_view(found).rich())
     text = console.export_text()
     assert "env (test): UNHEALTHY, 2/3 running" in text and "health command failing (exit 1); held up by db (STOPPED)" in text
 

@@ -6,13 +6,10 @@ the docker SDK's client, the compose backend and child processes are refused for
 from __future__ import annotations
 
 import json
-import subprocess
 import textwrap
 import time
-from pathlib import Path
 from types import SimpleNamespace
 
-import docker
 import pytest
 
 from netra_stack.backends.base import Backend
@@ -22,19 +19,18 @@ from netra_stack.manager import StackManager
 from netra_stack.model.decisions import MAX_UP_ATTEMPTS
 from netra_stack.model.errors import EngineError, ExitCode, NotFoundError, NotHealthyError, PluginError, ProfileError
 from netra_stack.model.health import HealthState
-from netra_stack.plugins.builtin import backends as builtin_backends
-from tests.fake_backend import FakeBackend, FakeWorld, install
+from tests.fake_backend import FakeBackend
+from tests.unit.conftest import DB, PLUGIN
 
-PLUGIN = Path(__file__).resolve().parents[1] / "fake_backend_plugin.py"
 
-DB = {"image": "postgres:15", "ports": [{"mode": "ingress", "target": 5432, "published": "5432", "protocol": "tcp"}]}
-CACHE = {"image": "redis:7", "ports": [{"mode": "ingress", "target": 6379, "protocol": "tcp"}]}
-SIMPLE = {"services": {"db": DB, "cache": CACHE}}
 GATED = {"services": {"db": DB, "app": {"image": "app", "depends_on": {
     "db": {"condition": "service_healthy", "required": True}}}}}
 ONE_SHOT = {"services": {"db": DB, "migrate": {"image": "migrate"}, "app": {"image": "app", "depends_on": {
     "migrate": {"condition": "service_completed_successfully", "required": True}}}}}
 RANGE = '[ports]\nstrategy = "range"\nrange = [38000, 38999]\n'
+
+
+pytestmark = pytest.mark.usefixtures("no_engine")
 
 
 class Recorder(Reporter):
@@ -45,32 +41,12 @@ class Recorder(Reporter):
         self.events.append(message)
 
 
-@pytest.fixture(autouse=True)
-def no_engine(monkeypatch):
-    """Anything that reaches for Docker, the compose backend or a child process fails the test."""
-
-    def refused(*args, **kwargs):
-        raise AssertionError("an engine-free test reached for Docker or a process")
-
-    monkeypatch.setattr(docker, "from_env", refused)
-    monkeypatch.setattr(docker.DockerClient, "__init__", refused)
-    monkeypatch.setattr(docker.APIClient, "__init__", refused)
-    monkeypatch.setattr(builtin_backends, "compose", refused)
-    monkeypatch.setattr(subprocess, "Popen", refused)
-
-
 @pytest.fixture
 def sleeps(monkeypatch) -> list[float]:
     """The back-off sleeps between attempts of `up`, recorded instead of slept."""
     found: list[float] = []
     monkeypatch.setattr(up_module, "time", SimpleNamespace(sleep=found.append))
     return found
-
-
-@pytest.fixture
-def world():
-    yield install(FakeWorld(SIMPLE))
-    install(None)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import inspect
 import pytest
 
 from netra_stack.plugins import hookspecs
-from netra_stack.plugins.reference import BEGIN, END, render
+from netra_stack.plugins.reference import BEGIN, END, fields, render
 from netra_stack.plugins.registry import hook_names, is_decision
 from tests.helpers import REPO
 
@@ -33,6 +33,15 @@ def test_hook_is_documented(hook):
         assert "None" in doc, f"{hook}: say what returning None means"
     else:  # every implementation of a collected hook runs: say so, and what becomes of its results
         assert "Collected" in doc or "collected" in doc, f"{hook}: say that it is collected"
+
+
+@pytest.mark.parametrize("hook", hook_names())
+def test_every_argument_and_the_result_have_a_field(hook):
+    function = getattr(hookspecs, hook)
+    _, params, returns = fields(function.__doc__ or "")
+    assert list(params) == list(inspect.signature(function).parameters), f"{hook}: one :param NAME: per argument, in order"
+    assert all(len(text) > 10 for text in params.values()), f"{hook}: say what each argument holds"
+    assert returns, f"{hook}: say what it returns in a :returns: field"
 
 
 @pytest.mark.parametrize("hook", hook_names())

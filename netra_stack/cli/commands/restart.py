@@ -1,0 +1,22 @@
+"""`netra-stack restart`: services restarted and healthy again."""
+
+from __future__ import annotations
+
+import click
+
+from netra_stack.cli.options import command, manager, name_option, profile_option, services, terminal
+
+
+@command("restart")
+@profile_option
+@name_option
+@click.option("--services", "-s", "names", required=True, help="Comma-separated services, e.g. backend,auth.")
+@click.option("--timeout", type=float, help="Seconds to wait for health afterwards.")
+def restart(profile, env_name, names, timeout) -> None:
+    """Restart services and wait until they are healthy again."""
+    chosen = manager(profile)
+    try:
+        chosen.restart_service(services(names), env_name, timeout=timeout)
+    finally:
+        chosen.reporter.close()
+    terminal().say(f"restarted {names}: healthy")

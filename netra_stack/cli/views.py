@@ -1,0 +1,102 @@
+"""What the commands show, computed once as a View (rows of cells) for Terminal.draw."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from netra_stack.cli.terminal import Styled, View
+from netra_stack.lifecycle.inventory import Environment, primary_ports
+from netra_stack.model.decisions import PortBinding
+from netra_stack.model.health import HealthReport, HealthState, ServiceHealth
+
+_STATE_STYLE = {HealthState.HEALTHY: "green", HealthState.STARTING: "yellow",
+                HealthState.UNHEALTHY: "red", HealthState.STOPPED: "red"}
+
+
+def health_view(report: HealthReport) -> View:
+    return View(
+        ("service", "state", "container", "docker health", "last probe", "service check", "latency", "why"),
+        [(s.service, Styled(s.state.value, _STATE_STYLE[s.state]), s.container_state, s.docker_health or "-",
+          _last_line(s.docker_probe)[:40] or "-", _check(s), "-" if s.check is None else f"{s.check.latency_ms:.0f} ms",
+          _why(report, s)) for s in report.services],
+        title=f"{report.environment} ({report.profile}): {report.state.value}, {report.running} running")
+
+
+def health_details(report: HealthReport) -> list[str]:
+    """For each service not healthy: why, the last probe outputs and its last log lines."""
+    lines = []
+    for s in report.not_healthy():
+        lines.append(f"--- {s.service}: {s.state.value}: {s.detail}")
+        if s.docker_probe:
+            lines.append(f"    last Docker probe: {_last_line(s.docker_probe)}")
+        if s.check and not s.check.ok:
+            lines.append(f"    {s.check.title} output: {_last_line(s.check.output) or '(none)'}")
+        if s.logs:
+            lines.append("    last log lines:")
+            lines += [f"      {line}" for line in s.logs.rstrip().splitlines()]
+    return lines
+
+
+def _last_line(text: str | None) -> str:
+    return text.splitlines()[-1] if text and text.strip() else ""
+
+
+def _check(s: ServiceHealth) -> str:
+    if s.check is None:
+        return "-"
+    return "ok" if s.check.ok else f"fail: {_last_line(s.check.output)[:40] or s.check.exit_code}"
+
+
+def _why(report: HealthReport, s: ServiceHealth) -> str:
+    """A service's detail, and the dependency that likely holds it up."""
+    cause = report.cause(s.service)
+    return f"{s.detail}; {cause}" if cause else s.detail
+
+
+def environments_view(envs: list[Environment]) -> View:
+    return View(
+        ("name", "profile", "owner", "state", "services", "ports", "age"),
+        [(e.name, e.profile, e.owner, e.state, f"{sum(v == 'running' for v in e.services.values())}/{len(e.services)}",
+          ", ".join(f"{s}:{p}" for s, p in sorted(primary_ports(e.ports).items())), _age(e.age_seconds))
+         for e in envs],
+        title="netra-stack environments", empty="no netra-stack environments on this engine")
+
+
+def _age(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f}s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f}m"
+    return f"{seconds / 3600:.1f}h"
+
+
+def ports_view(bindings: Iterable[PortBinding]) -> View:
+    return View(("service", "container port", "host"),
+                [(b.service, f"{b.container_port}/{b.protocol}",
+                  f"[{b.host_ip}]:{b.host_port}" if ":" in b.host_ip else f"{b.host_ip}:{b.host_port}") for b in bindings],
+                empty="no published ports")
+
+
+def profiles_view(rows: list[dict[str, Any]]) -> View:
+    return View(("name", "environment", "extends", "description"),
+                [(r["name"], r["environment"], r["extends"] or "-", r["description"]) for r in rows],
+                empty="no profiles found (looked for a profiles/ directory from here upwards)")
+
+
+def plugins_view(hooks: list[dict[str, Any]]) -> View:
+    """Every hook with its implementations in call order, the hook named on its first row."""
+    rows = []
+    for hook in hooks:
+        first = (Styled(hook["hook"], "bold"), hook["kind"])
+        for number, impl in enumerate(hook["implementations"], 1):
+            rows.append((*(first if number == 1 else ("", "")), f"{number}. {impl['plugin']}", impl["order"],
+                         impl["origin"]))
+        if not hook["implementations"]:
+            rows.append((*first, "(none)", "", ""))
+    return View(("hook", "kind", "plugin", "order", "origin"), rows)
+
+
+def cleaned_view(removed: list[dict[str, str]], dry_run: bool) -> View:
+    return View(("would remove" if dry_run else "removed", "name"), [(item["kind"], item["name"]) for item in removed],
+                empty="nothing to clean")
