@@ -17,14 +17,12 @@ from typing import Any
 from netra_stack.lifecycle import clean, down, inventory, restart, up
 from netra_stack.lifecycle import wait as waiting
 from netra_stack.lifecycle.build import Builds
-from netra_stack.lifecycle.context import Context, Reporter
+from netra_stack.lifecycle.context import Reporter, open_context
 from netra_stack.lifecycle.inventory import Environment, primary_ports
 from netra_stack.model.decisions import PortBinding
 from netra_stack.model.health import HealthReport
-from netra_stack.model.profiles import Profile, default_profile_name, load_profile, profile_dirs
 from netra_stack.planning.graph import HEALTHY
 from netra_stack.planning.plan import Plan
-from netra_stack.plugins.registry import Plugins
 
 
 class StackManager:
@@ -33,22 +31,8 @@ class StackManager:
                  reporter: Reporter | None = None, force: bool = False, keep: bool = False,
                  compose_profiles: Iterable[str] = (), backend: str | None = None) -> None:
         self.environ = dict(os.environ if environ is None else environ)
-        chosen: Profile = load_profile(profile or default_profile_name(self.environ, use_alpine),
-                                       profile_dirs(self.environ))
-        if compose_profiles:  # `--compose-profile`: on top of the profile's own
-            wanted = [*chosen.compose_profiles, *compose_profiles]
-            chosen = chosen.model_copy(update={"compose_profiles": list(dict.fromkeys(wanted))})
-        if no_cache_app_code is not None:  # the seed's option: True -> --no-cache builds, for every service
-            chosen = chosen.with_build_cache("no-cache" if no_cache_app_code else "layer-cache")
-        if backend:  # `--backend`: over the profile's own
-            chosen = chosen.model_copy(update={"backend": backend})
-        plugins = Plugins(chosen)
-        files = plugins.compose_files(chosen, self.environ)
-        if files is not None and files != chosen.compose_files:
-            chosen = chosen.model_copy(update={"compose_files": [str(f) for f in files]})
-        self.ctx = Context(chosen, self.environ, plugins,
-                           plugins.backend(chosen.backend, self.environ, "--backend" if backend else None),
-                           reporter or Reporter(), force=force)
+        self.ctx = open_context(profile, self.environ, use_alpine=use_alpine, no_cache_app_code=no_cache_app_code,
+                                compose_profiles=compose_profiles, backend=backend, reporter=reporter, force=force)
         self.keep = keep  # as a context manager: hold no lease and release nothing (debugging)
         self.env_name: str | None = None  # the environment this manager acquired or works on
         self._built = Builds()  # what the last up or rebuild built, and why
@@ -146,12 +130,7 @@ class StackManager:
 
     def logs(self, services: list[str] | None = None, *, tail: int | None = None, follow: bool = False,
              env_name: str | None = None) -> Iterable[str]:
-        if services:
-            inventory.check_services(self.ctx, services)
-        redactor = self.ctx.redactor()
-        for line in self.backend.service_logs(env_name or self.current_environment(), services or [],
-                                              tail=tail, follow=follow):
-            yield redactor.redact(line)
+        return inventory.logs(self.ctx, env_name or self.current_environment(), services, tail=tail, follow=follow)
 
     def cleanup_orphaned_containers(self) -> list[str]:
         """Remove netra-stack containers that have stopped (exited, dead, never started)."""

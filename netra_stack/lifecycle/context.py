@@ -4,7 +4,7 @@ the plugins, the backend, where progress goes, and the compose model with its de
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -92,3 +92,28 @@ class Context:
 
     def redactor(self) -> Redactor:
         return Redactor.for_profile(self.profile, self.environ)
+
+
+def open_context(profile: str | None, environ: Mapping[str, str], *, use_alpine: bool | None = None,
+                 no_cache_app_code: bool | None = None, compose_profiles: Iterable[str] = (),
+                 backend: str | None = None, reporter: Reporter | None = None, force: bool = False) -> Context:
+    """The profile (named, or the default one) with the command line's overrides, its plugins and
+    the backend they name."""
+    from netra_stack.model.profiles import default_profile_name, load_profile, profile_dirs
+    from netra_stack.plugins.registry import Plugins
+
+    chosen = load_profile(profile or default_profile_name(environ, use_alpine), profile_dirs(environ))
+    if compose_profiles:  # `--compose-profile`: on top of the profile's own
+        wanted = [*chosen.compose_profiles, *compose_profiles]
+        chosen = chosen.model_copy(update={"compose_profiles": list(dict.fromkeys(wanted))})
+    if no_cache_app_code is not None:  # the seed's option: True -> --no-cache builds, for every service
+        chosen = chosen.with_build_cache("no-cache" if no_cache_app_code else "layer-cache")
+    if backend:  # `--backend`: over the profile's own
+        chosen = chosen.model_copy(update={"backend": backend})
+    plugins = Plugins(chosen)
+    files = plugins.compose_files(chosen, environ)
+    if files is not None and files != chosen.compose_files:
+        chosen = chosen.model_copy(update={"compose_files": [str(f) for f in files]})
+    return Context(chosen, environ, plugins, plugins.backend(chosen.backend, environ, "--backend" if backend else None),
+                   reporter or Reporter(), force=force)
+

@@ -150,3 +150,14 @@ def warn_shared_mounts(ctx: Context) -> None:
     for what in shared_mounts(ctx.profile, ctx.base_model()):
         ctx.reporter.event(f"warning: parallel environments of {ctx.profile.name} share {what}; "
                            "isolation cannot cover it")
+
+
+def logs(ctx: Context, name: str, services: list[str] | None, *, tail: int | None = None,
+         follow: bool = False) -> Iterable[str]:
+    """The services' log lines (all services without `services`), secrets masked."""
+    if services:
+        check_services(ctx, services)
+    redactor = ctx.redactor()
+    for line in ctx.backend.service_logs(name, services or [], tail=tail, follow=follow):
+        yield redactor.redact(line)
+
