@@ -5,12 +5,10 @@ rich is imported only for a terminal: plain output needs none of it (about 50 ms
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any, Callable, NamedTuple
 
@@ -25,12 +23,11 @@ class Styled(NamedTuple):
     style: str
 
 
-@dataclass
-class View:
+class View(NamedTuple):
     """A table: a title, column names and rows of cells; `empty` is said instead of no rows."""
 
     columns: tuple[str, ...]
-    rows: list[tuple[str | Styled, ...]] = field(default_factory=list)
+    rows: list[tuple[str | Styled, ...]] = []
     title: str = ""
     empty: str = ""
 
@@ -101,6 +98,8 @@ class Terminal:
                 print(line, file=stream)
 
     def data(self, value: Any) -> None:
+        import json
+
         sys.stdout.write(json.dumps(value, indent=2, default=str) + "\n")
 
     def error(self, message: str) -> None:
