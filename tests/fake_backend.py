@@ -80,6 +80,7 @@ class FakeWorld:
         self.health: dict[str, HealthScript] = {}  # service -> exit codes of its health command
         self.exits: dict[str, int] = {}  # service -> its instance exits at once with this code
         self.log_text: dict[str, str] = {}  # service -> its log
+        self.notes: list[str] = []  # what the backend says it runs differently from the files
         self.foreign: dict[str, list[Instance]] = {}  # environment -> instances not netra-stack's
         self.watches: list[FakeWatch] = []
         self.backends: list[FakeBackend] = []  # every backend made on this world, in order
@@ -176,6 +177,9 @@ class FakeBackend:
         return json.dumps({"name": plan.name, "services": list(plan.services), "ports": plan.ports}, indent=2)
 
     # --- lifecycle ------------------------------------------------------------------------------
+
+    def notes(self, plan) -> list[str]:
+        return list(self.world.notes)
 
     def prepare(self, plan) -> None:
         (self.state / plan.name).mkdir(parents=True, exist_ok=True)

@@ -53,6 +53,9 @@ class Backend(Protocol):
     def config(self, plan: Plan) -> str:
         """The plan as this backend renders it, for `netra-stack config`."""
 
+    def notes(self, plan: Plan) -> list[str]:
+        """What this backend runs differently from the files (keys it drops or changes), said once by `up`."""
+
     # --- lifecycle -------------------------------------------------------------------------------
     def prepare(self, plan: Plan) -> None:
         """Render the plan and keep what the next steps need (files in `state`)."""

@@ -53,6 +53,8 @@ def acquire(ctx: Context, *, wait_healthy: bool = True, timeout: float | None = 
     try:
         ctx.backend.prepare(plan)
         ctx.reporter.event(f"environment {name} (profile {ctx.profile.name})")
+        for note in ctx.backend.notes(plan):
+            ctx.reporter.event(f"{ctx.backend.name}: {note}")
         resolution = ctx.plugins.resolve_conflict(plan, None, 0, ctx.backend)
         if resolution and resolution.removed:
             ctx.reporter.event(f"removed leftovers: {', '.join(resolution.removed)}")

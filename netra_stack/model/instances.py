@@ -31,7 +31,7 @@ class Instance:
 
     @property
     def service(self) -> str:
-        return self.labels.get(L.COMPOSE_SERVICE, "")
+        return L.service_of(self.labels)
 
     @property
     def environment(self) -> str:

@@ -17,6 +17,7 @@ ONE_SHOT = f"{PREFIX}.one-shot"  # a service meant to run to completion (e.g. mi
 OWNER = f"{PREFIX}.owner"  # who made it: user@host
 LEASE = f"{PREFIX}.lease"  # the holding process (pid:start time), for environments a process holds
 FINGERPRINT = f"{PREFIX}.build-fingerprint"  # on images netra-stack built: what they were built from
+SERVICE = f"{PREFIX}.service"  # the service an instance belongs to, where the orchestrator does not say it as compose does
 
 COMPOSE_PROJECT = "com.docker.compose.project"
 COMPOSE_SERVICE = "com.docker.compose.service"
@@ -26,6 +27,10 @@ COMPOSE_ONEOFF = "com.docker.compose.oneoff"
 def ownership_labels(environment: str, profile: str, env_type: str, owner: str = "") -> dict[str, str]:
     found = {MANAGED: "true", ENVIRONMENT: environment, PROFILE: profile, ENV_TYPE: env_type}
     return {**found, OWNER: owner} if owner else found
+
+
+def service_of(labels: Mapping[str, str]) -> str:
+    return labels.get(COMPOSE_SERVICE) or labels.get(SERVICE, "")
 
 
 def is_ours(labels: Mapping[str, str] | None) -> bool:

@@ -125,3 +125,19 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 300) -> subpro
     """The real console entry point, in a child process."""
     return subprocess.run([sys.executable, "-m", "netra_stack", *args], capture_output=True, text=True,
                           env=env, timeout=timeout, cwd=REPO)
+
+
+@pytest.fixture(scope="session")
+def swarm(docker_ready):
+    """A single-node swarm in a Docker-in-Docker node container (the host engine never enters
+    swarm mode), with the busybox image loaded; removed at the end of the session, pass or fail."""
+    from tests.testbed import nodes
+
+    nodes.remove_leftovers()
+    nodes.build_image()
+    cluster = nodes.start(1)
+    try:
+        cluster.load(BUSYBOX)
+        yield cluster
+    finally:
+        cluster.remove()

@@ -284,7 +284,7 @@ def test_an_unknown_backend_is_a_profile_error_naming_the_known_ones(stack, worl
         stack(backend="nosuch")
     message = str(error.value)
     assert error.value.exit_code == ExitCode.PROFILE_INVALID == 3
-    assert f"{tmp_path / 'profiles' / 'p.toml'}: backend = 'nosuch': unknown backend; known: compose, fake" in message
+    assert f"{tmp_path / 'profiles' / 'p.toml'}: backend = 'nosuch': unknown backend; known: compose, fake, swarm" in message
     assert world.backends == []  # no backend was made
 
 
@@ -319,7 +319,7 @@ def test_a_backend_factory_that_raises_is_a_plugin_error_naming_the_plugin(stack
 def test_the_backend_option_overrides_the_profile(stack, world, tmp_path):
     stack()  # writes the profile (backend = "fake")
     environ = {"NETRA_STACK_PROFILE_PATH": str(tmp_path / "profiles"), "NETRA_STACK_STATE_DIR": str(tmp_path / "s")}
-    with pytest.raises(ProfileError, match=r"^--backend = 'other': unknown backend; known: compose, fake$"):
+    with pytest.raises(ProfileError, match=r"^--backend = 'other': unknown backend; known: compose, fake, swarm$"):
         StackManager("p", environ=environ, backend="other")
     assert isinstance(StackManager("p", environ=environ, backend="fake").backend, FakeBackend)
 
@@ -354,3 +354,11 @@ def test_the_given_environ_reaches_the_backend_and_decides_the_state_directory(t
 
     manager.release_environment()
     assert not (ours / name).exists() and world.environments() == set()
+
+
+def test_what_the_backend_runs_differently_is_said_once_by_up(stack, world):
+    world.notes = ["web: container_name web-1 dropped (swarm names each task)"]
+    manager = stack()
+    manager.acquire_environment()
+    said = [e for e in manager.reporter.events if "container_name" in e]
+    assert said == ["fake: web: container_name web-1 dropped (swarm names each task)"]

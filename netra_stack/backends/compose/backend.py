@@ -96,6 +96,9 @@ class ComposeBackend:
         with tempfile.TemporaryDirectory(prefix="netra-stack-") as folder:
             return self._project(plan, Path(folder)).config_yaml()
 
+    def notes(self, plan: Plan) -> list[str]:
+        return []  # compose runs the files as they are
+
     # --- lifecycle -------------------------------------------------------------------------------
 
     def prepare(self, plan: Plan) -> None:

@@ -51,7 +51,7 @@ def instance_from_inspect(data: dict[str, Any]) -> Instance:
         exit_code=state.get("ExitCode"),
         health=health.get("Status"),
         health_output=(log[-1].get("Output") or "").strip() if log else "",
-        ports=parse_port_map(labels.get(L.COMPOSE_SERVICE, ""), (data.get("NetworkSettings") or {}).get("Ports") or {}),
+        ports=parse_port_map(L.service_of(labels), (data.get("NetworkSettings") or {}).get("Ports") or {}),
         created=_parse_time(data.get("Created")),
         started=_parse_time(state.get("StartedAt")),
         restart_count=data.get("RestartCount", 0),
@@ -77,7 +77,7 @@ def parse_port_map(service: str, ports: dict[str, Any]) -> list[PortBinding]:
 def _summary(row: dict[str, Any]) -> Instance:
     """A row of the container list call: labels, state, creation time and ports, no health."""
     labels = row.get("Labels") or {}
-    service = labels.get(L.COMPOSE_SERVICE, "")
+    service = L.service_of(labels)
     ports = [PortBinding(service, p["PrivatePort"], p.get("Type", "tcp"), p.get("IP") or "0.0.0.0", p["PublicPort"])
              for p in row.get("Ports") or [] if p.get("PublicPort")]
     return Instance(

@@ -1,4 +1,4 @@
-"""The built-in backend: Docker Compose. Imported only when an environment uses it."""
+"""The built-in backends: Docker Compose and Docker Swarm. Imported only when an environment uses one."""
 
 from __future__ import annotations
 
@@ -11,6 +11,12 @@ def compose(environ):
     return ComposeBackend(environ)
 
 
+def swarm(environ):
+    from netra_stack.backends.swarm.backend import SwarmBackend
+
+    return SwarmBackend(environ)
+
+
 @hookimpl(trylast=True)
 def netra_backends():
-    return {"compose": compose}
+    return {"compose": compose, "swarm": swarm}

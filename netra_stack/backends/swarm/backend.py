@@ -1,0 +1,183 @@
+"""The Docker Swarm backend: an environment is a stack, deployed through the swarm manager that
+DOCKER_HOST names. It shares the compose backend's way of reading files and building images
+(compose, on the manager's engine) and of asking that engine what runs; what differs is the
+rendering (stack.py), the deploy, which starts services stage by stage by scaling them up, and
+a teardown that returns only once the stack's tasks and networks are gone.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from netra_stack.backends.base import LineCallback
+from netra_stack.backends.compose.backend import ComposeBackend
+from netra_stack.model.errors import DockerUnavailableError, EngineError
+from netra_stack.model.instances import Instance
+from netra_stack.planning.plan import Plan
+
+STACK_LABEL = "com.docker.stack.namespace"
+REMOVAL_TIMEOUT = 60.0  # seconds `down` waits for the stack's tasks and networks to go
+PLACEMENT_TIMEOUT = 120.0  # seconds `up` waits for the tasks it started to have a container
+SETTLED = {"running", "complete", "failed", "rejected", "shutdown"}  # task states past scheduling
+
+
+class SwarmBackend(ComposeBackend):
+    name = "swarm"
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        super().__init__(environ)
+        self._stacks: dict[str, tuple[Plan, dict[str, Any], list[str]]] = {}  # environment -> plan, model, notes
+        self._started: dict[str, set[str]] = {}  # environment -> the services scaled up so far
+
+    def _docker(self, *args: str, timeout: float = 300) -> str:
+        done = subprocess.run(["docker", *args], capture_output=True, text=True, env=self.environ, timeout=timeout)
+        if done.returncode != 0:
+            text = (done.stderr or done.stdout).strip()
+            raise EngineError(f"`docker {' '.join(args[:2])}` failed: {text.splitlines()[-1] if text else 'no output'}",
+                              stderr=text)
+        return done.stdout
+
+    # --- planning --------------------------------------------------------------------------------
+
+    def check(self) -> None:
+        swarm = self.engine.client().info().get("Swarm") or {}
+        if swarm.get("LocalNodeState") != "active" or not swarm.get("ControlAvailable"):
+            where = self.environ.get("DOCKER_HOST") or "the local engine"
+            raise DockerUnavailableError(f"{where} is not a swarm manager (swarm state: "
+                                         f"{swarm.get('LocalNodeState') or 'inactive'})",
+                                         hint="`docker swarm init` makes it one, or point DOCKER_HOST at a manager")
+
+    def config(self, plan: Plan) -> str:
+        import yaml
+
+        stack, notes = self._render(plan)
+        comments = "".join(f"# {note}\n" for note in notes)
+        return f"# the swarm stack {plan.name}, as netra-stack deploys it\n{comments}" + yaml.safe_dump(stack, sort_keys=False)
+
+    def notes(self, plan: Plan) -> list[str]:
+        return self._render(plan)[1]
+
+    def _model(self, plan: Plan) -> dict[str, Any]:
+        """Compose's resolved model of the files with the plan's override, once per plan."""
+        found = self._stacks.get(plan.name)
+        if found and found[0] is plan:
+            return found[1]
+        model = self._project(plan).config()
+        self._stacks[plan.name] = (plan, model, [])
+        return model
+
+    def _render(self, plan: Plan, started: Iterable[str] | None = None) -> tuple[dict[str, Any], list[str]]:
+        from netra_stack.backends.swarm.stack import render_stack
+
+        return render_stack(plan, self._model(plan), started)
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    def prepare(self, plan: Plan) -> None:
+        self._model(plan)
+
+    def up(self, plan: Plan, services: Sequence[str] = (), *, first: bool = True,
+           on_line: LineCallback | None = None) -> None:
+        import yaml
+
+        started = self._started.setdefault(plan.name, set())
+        started.update(services or plan.services)
+        stack, _ = self._render(plan, started)
+        path = self.state / plan.name / "stack.yml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(stack, sort_keys=False))
+        output = self._docker("stack", "deploy", "--detach=true", "--resolve-image", "never", "--prune",
+                              "--compose-file", str(path), plan.name)
+        for line in output.splitlines():
+            if on_line:
+                on_line(line)
+        self._wait_for_tasks(plan.name, services or plan.services)
+
+    def _wait_for_tasks(self, environment: str, services: Sequence[str]) -> None:
+        """`docker stack deploy` returns before anything is scheduled: wait until each started
+        service's task has a container (so that the wait finds one to judge), or fail with the
+        task's error (no node to place it, a port taken on every node, an image missing)."""
+        deadline = time.monotonic() + PLACEMENT_TIMEOUT
+        names = {f"{environment}_{s}": s for s in services}
+        while True:
+            pending = []
+            for found in self.engine.client().services.list(filters={"label": f"{STACK_LABEL}={environment}"}):
+                service = names.get(found.name)
+                if service is None:
+                    continue
+                tasks = sorted(found.tasks(), key=lambda t: t.get("CreatedAt", ""), reverse=True)
+                latest = tasks[0] if tasks else None
+                state = (latest or {}).get("Status", {}).get("State", "new")
+                if state in ("failed", "rejected"):
+                    error = latest["Status"].get("Err") or state
+                    raise EngineError(f"the task of {service} {state}: {error}", stderr=error)
+                if state not in SETTLED:
+                    pending.append(f"{service} ({state})")
+            if not pending:
+                return
+            if time.monotonic() > deadline:
+                raise EngineError(f"tasks not scheduled after {PLACEMENT_TIMEOUT:.0f}s: {', '.join(pending)}",
+                                  hint=f"`docker stack ps {environment} --no-trunc` says why")
+            time.sleep(0.1)
+
+    def down(self, environment: str, on_line: LineCallback | None = None) -> None:
+        try:
+            if self._stack_services(environment):
+                self._docker("stack", "rm", environment)
+            self._wait_until_gone(environment)
+            for volume in self.engine.volumes(environment):
+                self.engine.remove_volume(volume)
+        finally:
+            self.forget(environment)
+
+    def _stack_services(self, environment: str) -> list[str]:
+        return self._docker("service", "ls", "-q", "--filter", f"label={STACK_LABEL}={environment}").split()
+
+    def _wait_until_gone(self, environment: str) -> None:
+        """`docker stack rm` returns at once: wait until its containers and networks are gone."""
+        deadline = time.monotonic() + REMOVAL_TIMEOUT
+        api = self.engine.api
+        while True:
+            left = (api.containers(all=True, filters={"label": f"{STACK_LABEL}={environment}"})
+                    + api.networks(filters={"label": f"{STACK_LABEL}={environment}"}))
+            if not left:
+                return
+            if time.monotonic() > deadline:
+                raise EngineError(f"stack {environment} not gone after {REMOVAL_TIMEOUT:.0f}s: {len(left)} "
+                                  "containers and networks remain", hint=f"`docker stack ps {environment}` says why")
+            time.sleep(0.2)
+
+    def forget(self, environment: str) -> None:
+        self._stacks.pop(environment, None)
+        self._started.pop(environment, None)
+        super().forget(environment)
+
+    def restart(self, environment: str, services: Sequence[str]) -> None:
+        for service in services:
+            self._docker("service", "update", "--force", "--detach=true", f"{environment}_{service}")
+
+    # --- what runs -------------------------------------------------------------------------------
+
+    def instances(self, environment: str | None = None, *, detail: bool = True) -> list[Instance]:
+        """Each service's current tasks: a running container, or else its newest one (swarm keeps
+        the containers of earlier tasks for a while)."""
+        found = super().instances(environment, detail=detail)
+        newest: dict[tuple[str, str], list[Instance]] = {}
+        for instance in sorted(found, key=lambda i: i.created.timestamp() if i.created else 0.0, reverse=True):
+            newest.setdefault((instance.environment, instance.service), []).append(instance)
+        return [i for group in newest.values() for i in ([r for r in group if r.running] or group[:1])]
+
+    def service_logs(self, environment: str, services: Sequence[str], *, tail: int | None = None,
+                     follow: bool = False) -> Iterable[str]:
+        for service in services or self._service_names(environment):
+            args = ["service", "logs", "--no-task-ids", *(["--tail", str(tail)] if tail else []),
+                    *(["--follow"] if follow else []), f"{environment}_{service}"]
+            yield from self._docker(*args).splitlines()
+
+    def _service_names(self, environment: str) -> list[str]:
+        names = self._docker("service", "ls", "--format", "{{.Name}}", "--filter",
+                             f"label={STACK_LABEL}={environment}").split()
+        return sorted(n.removeprefix(f"{environment}_") for n in names)

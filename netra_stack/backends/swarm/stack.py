@@ -1,0 +1,107 @@
+"""A plan as a Docker Swarm stack file: compose's resolved model of the user's files plus
+netra-stack's override (ports, labels, limits, environment), turned into what `docker stack
+deploy` understands. Every key that the rendering drops or changes becomes a note, so that
+nothing is lost silently.
+
+Swarm differs from compose where this module says so: published ports are host-mode ports on
+the node that runs the task (the routing mesh needs IPVS, which not every kernel has), limits
+live in `deploy.resources`, a one-shot service is a task that is not restarted, and
+`depends_on` is carried out by netra-stack (it starts a service only once what it depends on
+is ready), not by the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from netra_stack.model import labels as L
+from netra_stack.planning.plan import Plan
+
+# Service keys `docker stack deploy` takes as they are.
+KEPT = frozenset({
+    "image", "command", "entrypoint", "environment", "healthcheck", "labels", "networks", "volumes",
+    "working_dir", "user", "stop_grace_period", "stop_signal", "configs", "secrets", "ulimits", "hostname",
+    "extra_hosts", "cap_add", "cap_drop", "read_only", "init", "sysctls", "logging", "dns", "dns_search",
+    "tmpfs", "tty", "stdin_open", "domainname", "isolation",
+})
+# Keys netra-stack carries out itself, or that compose adds to every resolved service.
+CARRIED = frozenset({"build", "depends_on", "profiles", "pull_policy"})
+QUIET = frozenset({"ports", "mem_limit", "cpus", "restart", "deploy", "container_name"})  # mapped below
+RESTART = {"no": "none", "always": "any", "unless-stopped": "any", "on-failure": "on-failure"}
+
+
+def render_stack(plan: Plan, model: Mapping[str, Any], started: Iterable[str] | None = None,
+                 replicas: Mapping[str, int] | None = None) -> tuple[dict[str, Any], list[str]]:
+    """(the stack file, notes): `model` is compose's resolved config of the files with the plan's
+    override; `started`: the services to run now (the others get 0 replicas until their stage
+    comes); `replicas`: each service's count (default 1)."""
+    running = set(plan.services if started is None else started)
+    notes: list[str] = []
+    services = {}
+    for name, service in (model.get("services") or {}).items():
+        services[name] = _service(plan, name, service, name in running, (replicas or {}).get(name, 1), notes)
+    stack: dict[str, Any] = {"version": "3.8", "services": services}
+    networks = {}
+    for name, network in (model.get("networks") or {}).items():
+        if network.get("external"):
+            networks[name] = {"external": True, "name": network.get("name", name)}
+            continue
+        networks[name] = {"driver": "overlay", "attachable": True, "labels": dict(plan.labels)}
+        if network.get("driver") not in (None, "bridge", "overlay"):
+            notes.append(f"network {name}: driver {network['driver']} -> overlay (swarm networks span nodes)")
+    if networks:
+        stack["networks"] = networks
+    volumes = {name: ({"external": True, "name": volume.get("name", name)} if volume.get("external") else
+                      {"labels": dict(plan.labels), **({"driver": volume["driver"]} if volume.get("driver") else {})})
+               for name, volume in (model.get("volumes") or {}).items()}
+    if volumes:
+        stack["volumes"] = volumes
+    for kind in ("secrets", "configs"):
+        found = {name: {k: v for k, v in item.items() if k in ("file", "external", "name")}
+                 for name, item in (model.get(kind) or {}).items()}
+        if found:
+            stack[kind] = found
+    return stack, notes
+
+
+def _service(plan: Plan, name: str, service: Mapping[str, Any], running: bool, count: int,
+             notes: list[str]) -> dict[str, Any]:
+    out = {key: value for key, value in service.items() if key in KEPT and value is not None}
+    out["labels"] = {**(service.get("labels") or {}), L.SERVICE: name}
+    for key in sorted(set(service) - KEPT - CARRIED - QUIET):
+        notes.append(f"{name}: {key} dropped (docker stack deploy does not support it)")
+    if "build" in service:
+        notes.append(f"{name}: build is done before the deploy, on the manager's engine")
+    if service.get("container_name"):
+        notes.append(f"{name}: container_name {service['container_name']} dropped (swarm names each task)")
+    deploy: dict[str, Any] = {"replicas": count if running else 0, "labels": dict(plan.labels)}
+    limits = {k: v for k, v in (("memory", service.get("mem_limit")), ("cpus", service.get("cpus"))) if v}
+    if limits:
+        deploy["resources"] = {"limits": {k: str(v) for k, v in limits.items()}}
+    if name in plan.one_shot:
+        deploy["restart_policy"] = {"condition": "none"}
+    elif service.get("restart"):
+        policy = RESTART.get(str(service["restart"]).split(":")[0], "any")
+        deploy["restart_policy"] = {"condition": policy}
+        notes.append(f"{name}: restart {service['restart']} -> deploy.restart_policy.condition {policy}")
+    for key in ("placement", "update_config", "rollback_config", "resources", "mode", "endpoint_mode"):
+        if key in (service.get("deploy") or {}):
+            deploy.setdefault(key, service["deploy"][key])
+    ports = [_port(name, p, notes) for p in service.get("ports") or []]
+    if ports:
+        out["ports"] = ports
+        deploy["endpoint_mode"] = "dnsrr"  # a virtual IP needs IPVS; host-mode ports need none
+    out["deploy"] = deploy
+    return out
+
+
+def _port(service: str, port: Mapping[str, Any], notes: list[str]) -> dict[str, Any]:
+    """A published port as a host-mode port: bound on the node that runs the task."""
+    found = {"target": int(port["target"]), "protocol": port.get("protocol", "tcp"), "mode": "host"}
+    if port.get("published"):
+        found["published"] = int(port["published"])
+    if port.get("host_ip") not in (None, "", "0.0.0.0", "::"):
+        notes.append(f"{service}: port {port['target']}: host_ip {port['host_ip']} dropped "
+                     "(swarm publishes on every address of the node)")
+    return found

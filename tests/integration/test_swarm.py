@@ -1,0 +1,75 @@
+"""The swarm backend on a real swarm: a single-node swarm inside a node container
+(tests/testbed/nodes.py), never the host engine."""
+
+from __future__ import annotations
+
+import urllib.request
+
+import pytest
+
+from netra_stack.manager import StackManager
+from netra_stack.model.errors import DockerUnavailableError, ExitCode
+from netra_stack.model.health import HealthState
+from tests.testbed import nodes
+
+from .conftest import run_cli
+
+
+@pytest.fixture
+def swarm_env(swarm, mini_env, tmp_path):
+    return {**mini_env, "DOCKER_HOST": swarm.manager.host, "NETRA_STACK_STATE_DIR": str(tmp_path / "state")}
+
+
+def stack_resources(swarm, name: str) -> list[str]:
+    """What the swarm holds of a stack: services, containers, networks."""
+    label = f"label=com.docker.stack.namespace={name}"
+    found = []
+    for what in (["service", "ls", "-q"], ["ps", "-aq"], ["network", "ls", "-q"]):
+        found += nodes.docker(*what, "--filter", label, host=swarm.manager.host).stdout.split()
+    return found
+
+
+def test_the_test_bed_leaves_nothing_on_the_host(docker_ready):
+    cluster = nodes.start(1)
+    try:
+        listed = nodes.docker("node", "ls", "--format", "{{.ManagerStatus}}", host=cluster.manager.host)
+        assert listed.stdout.split() == ["Leader"]
+        host_swarm = nodes.docker("info", "--format", "{{.Swarm.LocalNodeState}}").stdout.strip()
+        assert host_swarm == "inactive"  # the host engine itself never joins
+    finally:
+        cluster.remove()
+    for kind in (["ps", "-aq"], ["volume", "ls", "-q"], ["network", "ls", "-q"]):
+        assert nodes.docker(*kind, "--filter", f"label={nodes.TESTBED}={cluster.id}").stdout.split() == []
+
+
+def test_mini_runs_on_swarm_healthy_reachable_and_is_removed_completely(swarm, swarm_env):
+    manager = StackManager("mini", environ=swarm_env, backend="swarm")
+    name, ports = manager.acquire_environment()
+    try:
+        report = manager.get_health_report(name)
+        assert {s.service: s.state for s in report.services} == {"web": HealthState.HEALTHY,
+                                                                  "worker": HealthState.HEALTHY}
+        assert 30000 <= ports["web"] <= 40000
+        with urllib.request.urlopen(f"http://{swarm.manager.address}:{ports['web']}/", timeout=10) as answer:
+            assert answer.read().decode().strip() == "ok"
+        assert stack_resources(swarm, name)
+    finally:
+        manager.release_environment(name)
+    assert stack_resources(swarm, name) == []  # `down` returned only once everything was gone
+
+
+def test_config_shows_the_stack_and_what_swarm_does_differently(swarm, swarm_env):
+    result = run_cli("config", "--profile", "mini", "--backend", "swarm", env=swarm_env)
+    assert result.returncode == 0, result.stderr
+    assert "mode: host" in result.stdout and "endpoint_mode: dnsrr" in result.stdout
+    assert "# web: port 8080: host_ip 127.0.0.1 dropped" in result.stdout
+
+
+def test_an_engine_that_is_no_swarm_manager_is_one_line_and_exit_5(mini_env):
+    result = run_cli("up", "--profile", "mini", "--backend", "swarm", env=mini_env)
+    assert result.returncode == ExitCode.DOCKER_UNAVAILABLE, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith("error: the local engine is not a swarm manager") and "docker swarm init" in lines[-1]
+    assert "Traceback" not in result.stderr
+    with pytest.raises(DockerUnavailableError):
+        StackManager("mini", environ=mini_env, backend="swarm").acquire_environment()
