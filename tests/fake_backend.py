@@ -31,6 +31,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from netra_stack.planning.graph import HEALTHY
 from netra_stack.model import labels as L
 from netra_stack.model.decisions import EngineFailure, PortBinding
 from netra_stack.model.errors import EngineError
@@ -81,6 +82,7 @@ class FakeWorld:
         self.exits: dict[str, int] = {}  # service -> its instance exits at once with this code
         self.log_text: dict[str, str] = {}  # service -> its log
         self.notes: list[str] = []  # what the backend says it runs differently from the files
+        self.gate_conditions = frozenset({HEALTHY})  # the backend's: every condition for one that orders nothing
         self.foreign: dict[str, list[Instance]] = {}  # environment -> instances not netra-stack's
         self.watches: list[FakeWatch] = []
         self.backends: list[FakeBackend] = []  # every backend made on this world, in order
@@ -154,6 +156,7 @@ class FakeBackend:
         self.made_with = dict(environ)  # what the factory was given
         self.state: Path = state_dir(environ)
         self.world = world
+        self.gate_conditions = world.gate_conditions
         world.backends.append(self)
 
     @property

@@ -42,6 +42,10 @@ class Backend(Protocol):
     name: str
     environ: Mapping[str, str]  # the process environment the manager was given (DOCKER_HOST, ...)
     state: Path  # where this backend may keep files per environment (a cache, never the record)
+    # The depends_on conditions the lifecycle must carry out by starting in stages: at least
+    # service_healthy (netra-stack's checks pass before the engine's); all of them where the
+    # orchestrator orders nothing itself.
+    gate_conditions: frozenset[str]
 
     # --- planning --------------------------------------------------------------------------------
     def read_model(self, profile: Profile, environ: Mapping[str, str]) -> dict[str, Any]:

@@ -44,7 +44,9 @@ def build(ctx: Context, plan: Plan, services: list[str] | None = None, *, forced
         ctx.reporter.event(f"{outcome.service}: not built ({outcome.reason})")
     wanted = [s for s, d in decisions.items() if d.build]
     previous = {s: _image_id(ctx, plan.images[s]) for s in wanted if s in plan.images}
-    meanwhile = plan.graph.startable_while_building(plan.services, wanted) if head_start else []
+    # The head start: what needs no build and waits for no gate (those start in their stage).
+    meanwhile = [s for s in plan.graph.startable_while_building(plan.services, wanted)
+                 if not plan.holds(s)] if head_start else []
     for number, wave in enumerate(plan.graph.build_waves(wanted)):
         uncached = [s for s in wave if decisions[s].no_cache]
         starting = meanwhile if number == 0 else []  # with the first wave, the others wait for it

@@ -88,7 +88,7 @@ class Context:
                                                              {p for p in chosen.values() if p}, reservations)
         plan = resolve_plan(self.profile, model, name=name, env=compose_env(self.profile, self.environ),
                             host_ports=chosen, requests=requests, lease=lease, environ=self.environ)
-        return replace(plan, force=self.force, reservations=reservations)
+        return replace(plan, force=self.force, reservations=reservations, gate_conditions=self.backend.gate_conditions)
 
     def redactor(self) -> Redactor:
         return Redactor.for_profile(self.profile, self.environ)

@@ -129,7 +129,7 @@ def _staged(ctx: Context, plan: Plan, healthy: dict[str, ServiceHealth],
     if not plan.gates:
         ctx.backend.up(plan, on_line=ctx.reporter.compose_line)
         return healthy
-    holds = {s: plan.graph.holds(s) for s in plan.services}
+    holds = {s: plan.holds(s) for s in plan.services}
     started: set[str] = set()
     while len(started) < len(plan.services):
         ready = [s for s in plan.services if s not in started and holds[s] <= healthy.keys()]

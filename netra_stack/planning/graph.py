@@ -10,6 +10,7 @@ from typing import Any
 
 HEALTHY = "service_healthy"
 COMPLETED = "service_completed_successfully"
+STARTED = "service_started"
 
 
 @dataclass(frozen=True)
@@ -46,10 +47,10 @@ class Graph:
         return {dependency for how in self.edges.values() for dependency, edge in how.items()
                 if edge.get("condition") == condition}
 
-    def gates(self, service: str) -> frozenset[str]:
-        """The dependencies `service` waits to be healthy (those the model holds)."""
+    def gates(self, service: str, conditions: frozenset[str] = frozenset({HEALTHY})) -> frozenset[str]:
+        """The dependencies `service` waits to be ready for, on one of `conditions` (those the model holds)."""
         return frozenset(d for d, edge in self.edges.get(service, {}).items()
-                         if edge.get("condition") == HEALTHY and d in self.edges)
+                         if edge.get("condition", STARTED) in conditions and d in self.edges)
 
     def upstream(self, service: str) -> set[str]:
         """Every service `service` depends on, directly or not."""
@@ -62,10 +63,10 @@ class Graph:
                 stack.extend(self.depends_on(name))
         return seen
 
-    def holds(self, service: str) -> set[str]:
-        """The healthy gates that hold `service` back: its own and those of everything it needs
-        (compose starts a service's dependencies along with it)."""
-        return {gate for name in {service, *self.upstream(service)} for gate in self.gates(name)}
+    def holds(self, service: str, conditions: frozenset[str] = frozenset({HEALTHY})) -> set[str]:
+        """The gates that hold `service` back: its own and those of everything it needs (an
+        orchestrator that orders dependencies starts them along with it)."""
+        return {gate for name in {service, *self.upstream(service)} for gate in self.gates(name, conditions)}
 
     def build_waves(self, services: list[str]) -> list[list[str]]:
         """Order builds as compose does, by depends_on: each wave builds side by side, after every

@@ -19,7 +19,7 @@ from typing import Any
 
 from netra_stack.model import labels as L
 from netra_stack.model.errors import NotFoundError, ProfileError
-from netra_stack.planning.graph import COMPLETED, Graph
+from netra_stack.planning.graph import COMPLETED, HEALTHY, Graph
 from netra_stack.model.profiles import PortSpec, Profile, truthy
 
 # Variables of the seed that reach the compose run (its interpolation) when set.
@@ -98,6 +98,10 @@ class Plan:
     compose_profiles: tuple[str, ...] = ()  # compose profiles enabled
     container_names: dict[str, str] = field(default_factory=dict)  # service -> its fixed container_name, as run
     graph: Graph = field(default_factory=lambda: Graph({}))  # the services' depends_on
+    # The depends_on conditions netra-stack starts dependents in stages for, not the backend:
+    # service_healthy, for its own checks are sooner than the engine's; every condition where
+    # the backend orders nothing itself (swarm).
+    gate_conditions: frozenset[str] = frozenset({HEALTHY})
     reservations: Any = field(default=None, compare=False, repr=False)  # the PortReservations of its ports
 
     @property
@@ -111,8 +115,13 @@ class Plan:
 
     @property
     def gates(self) -> dict[str, frozenset[str]]:
-        """service -> the dependencies it waits to be healthy (netra-stack's checks pass them)."""
-        return {service: found for service in self.graph.services if (found := self.graph.gates(service))}
+        """service -> the dependencies it waits for (netra-stack's checks pass them)."""
+        return {service: found for service in self.graph.services
+                if (found := self.graph.gates(service, self.gate_conditions))}
+
+    def holds(self, service: str) -> set[str]:
+        """The gates that hold `service` back, its own and those of what it needs."""
+        return self.graph.holds(service, self.gate_conditions)
 
     def health_check(self, service: str):
         """The profile's health check of a service: a command (str or argv list), a host-side

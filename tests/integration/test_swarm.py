@@ -7,12 +7,17 @@ import urllib.request
 
 import pytest
 
+from netra_stack.lifecycle.context import Reporter
 from netra_stack.manager import StackManager
 from netra_stack.model.errors import DockerUnavailableError, ExitCode
 from netra_stack.model.health import HealthState
 from tests.testbed import nodes
 
+from tests.helpers import FIXTURES
+
 from .conftest import run_cli
+
+SWARM_PROFILES = FIXTURES / "swarm" / "profiles"
 
 
 @pytest.fixture
@@ -73,3 +78,34 @@ def test_an_engine_that_is_no_swarm_manager_is_one_line_and_exit_5(mini_env):
     assert "Traceback" not in result.stderr
     with pytest.raises(DockerUnavailableError):
         StackManager("mini", environ=mini_env, backend="swarm").acquire_environment()
+
+
+class Recorder(Reporter):
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    def event(self, message: str) -> None:
+        self.events.append(message)
+
+
+def test_depends_on_a_one_shot_and_a_build_are_carried_out_on_swarm(swarm, swarm_env, built_images):
+    env = {**swarm_env, "NETRA_STACK_PROFILE_PATH": str(SWARM_PROFILES), "DOCKER_TAG": "t-chain"}
+    recorder = Recorder()
+    manager = StackManager("swarm-chain", environ=env, reporter=recorder)
+    name, ports = manager.acquire_environment()
+    try:
+        stages = [e.removeprefix("starting ").split(", ") for e in recorder.events if e.startswith("starting ")]
+        stage_of = {service: number for number, stage in enumerate(stages) for service in stage}
+        # db first (migrate, a one-shot swarm does not restart, exits 1 unless db answers), then
+        # web once migrate completed.
+        assert stage_of["db"] <= stage_of["migrate"] < stage_of["web"], stages
+        said = "\n".join(recorder.events)
+        assert f"swarm: web: container_name {name}-swarm-web dropped (swarm names each task)" in said
+        assert "swarm: web: restart unless-stopped -> deploy.restart_policy.condition any" in said
+        states = {s.service: (s.state, s.container_state) for s in manager.get_health_report(name).services}
+        assert states["migrate"] == (HealthState.HEALTHY, "exited") and states["web"][0] is HealthState.HEALTHY
+        with urllib.request.urlopen(f"http://{swarm.manager.address}:{ports['web']}/", timeout=10) as answer:
+            assert answer.read().decode().strip() == "web"  # the image built on the manager
+    finally:
+        manager.release_environment(name)
+    assert stack_resources(swarm, name) == []

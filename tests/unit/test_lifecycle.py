@@ -19,6 +19,7 @@ from netra_stack.manager import StackManager
 from netra_stack.model.decisions import MAX_UP_ATTEMPTS
 from netra_stack.model.errors import EngineError, ExitCode, NotFoundError, NotHealthyError, PluginError, ProfileError
 from netra_stack.model.health import HealthState
+from netra_stack.planning.graph import COMPLETED, HEALTHY, STARTED
 from tests.fake_backend import FakeBackend
 from tests.unit.conftest import DB, PLUGIN
 
@@ -225,6 +226,22 @@ def test_a_dependent_starts_only_after_its_healthy_gate_passed(stack, world):
     passed = next(i for i, code in checks if code == 0)
     assert calls.index(("up", (name, ("db",), True))) < passed < up_app
     assert set(ports) == {"db"} and {i.service for i in world.of(name)} == {"db", "app"}
+
+
+def test_a_backend_that_orders_nothing_gets_every_condition_as_a_stage(stack, world):
+    world.gate_conditions = frozenset({HEALTHY, COMPLETED, STARTED})  # as swarm: depends_on is netra-stack's
+    model = {"services": {"db": DB, "migrate": {"image": "migrate", "depends_on": {
+        "db": {"condition": "service_started", "required": True}}}, "app": {"image": "app", "depends_on": {
+            "migrate": {"condition": "service_completed_successfully", "required": True}}}}}
+    world.health["db"] = [1, 0]
+    world.exits["migrate"] = 0  # it runs to completion
+    manager = stack('[services.db]\nhealth = "pg_isready"\n', model=model)
+    name, _ = manager.acquire_environment()
+
+    assert world.calls_of("up") == [(name, ("db",), True), (name, ("migrate",), False), (name, ("app",), False)]
+    calls = world.calls
+    passed = next(i for i, (op, args) in enumerate(calls) if op == "exec" and args[0] == "db" and args[2] == 0)
+    assert passed < calls.index(("up", (name, ("migrate",), False)))  # started only once db was ready
 
 
 def test_a_gate_that_never_opens_starts_nothing_behind_it(stack, world):

@@ -24,6 +24,7 @@ from netra_stack.model.errors import ProfileError
 from netra_stack.model.instances import ImageInfo, Instance, Usage
 from netra_stack.model.profiles import Profile
 from netra_stack.model.state import state_dir
+from netra_stack.planning.graph import HEALTHY
 from netra_stack.planning.plan import Plan, compose_env, compose_profiles, env_files
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ def _compose() -> type[Compose]:
 
 class ComposeBackend:
     name = "compose"
+    gate_conditions = frozenset({HEALTHY})  # compose orders the rest itself
 
     def __init__(self, environ: Mapping[str, str]) -> None:
         self.environ = dict(environ)

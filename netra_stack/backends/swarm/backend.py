@@ -16,6 +16,7 @@ from netra_stack.backends.base import LineCallback
 from netra_stack.backends.compose.backend import ComposeBackend
 from netra_stack.model.errors import DockerUnavailableError, EngineError
 from netra_stack.model.instances import Instance
+from netra_stack.planning.graph import COMPLETED, HEALTHY, STARTED
 from netra_stack.planning.plan import Plan
 
 STACK_LABEL = "com.docker.stack.namespace"
@@ -26,6 +27,7 @@ SETTLED = {"running", "complete", "failed", "rejected", "shutdown"}  # task stat
 
 class SwarmBackend(ComposeBackend):
     name = "swarm"
+    gate_conditions = frozenset({HEALTHY, COMPLETED, STARTED})  # swarm ignores depends_on
 
     def __init__(self, environ: Mapping[str, str]) -> None:
         super().__init__(environ)
@@ -78,6 +80,15 @@ class SwarmBackend(ComposeBackend):
 
     def prepare(self, plan: Plan) -> None:
         self._model(plan)
+
+    def build(self, plan: Plan, services: Sequence[str], *, no_cache: Iterable[str] = (),
+              labels: Mapping[str, Mapping[str, str]] | None = None, start_meanwhile: Sequence[str] = (),
+              on_line: LineCallback | None = None) -> dict[str, float]:
+        """Compose builds on the manager's engine; the head start is deployed first (compose's
+        own would start it as compose containers, beside the swarm)."""
+        if start_meanwhile:
+            self.up(plan, start_meanwhile, on_line=on_line)
+        return super().build(plan, services, no_cache=no_cache, labels=labels, on_line=on_line)
 
     def up(self, plan: Plan, services: Sequence[str] = (), *, first: bool = True,
            on_line: LineCallback | None = None) -> None:

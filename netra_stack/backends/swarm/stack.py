@@ -91,7 +91,7 @@ def _service(plan: Plan, name: str, service: Mapping[str, Any], running: bool, c
     ports = [_port(name, p, notes) for p in service.get("ports") or []]
     if ports:
         out["ports"] = ports
-        deploy["endpoint_mode"] = "dnsrr"  # a virtual IP needs IPVS; host-mode ports need none
+    deploy.setdefault("endpoint_mode", "dnsrr")  # a virtual IP needs IPVS: the service's name resolves to its tasks
     out["deploy"] = deploy
     return out
 
