@@ -28,6 +28,7 @@ class Instance:
     restart_count: int = 0
     healthcheck: tuple[str, ...] = ()  # the healthcheck test, e.g. ("CMD-SHELL", "pg_isready")
     addresses: dict[str, str] = field(default_factory=dict)  # network -> the instance's IP on it
+    node: str = ""  # the machine that runs it, where the backend spans several (a swarm node's hostname)
 
     @property
     def service(self) -> str:

@@ -141,6 +141,9 @@ class ServiceSettings(_Strict):
         None, ge=0, description="Seconds between SIGTERM and SIGKILL when stopped (default: the profile's)."
     )
     build_cache: BuildCache | None = Field(None, description="This service's build-cache policy (default: the profile's).")
+    replicas: int | None = Field(
+        None, ge=0, description="Instances of the service, on a backend that runs several (swarm); compose runs one."
+    )
 
 
 class PortsPolicy(_Strict):
@@ -155,6 +158,15 @@ class PortsPolicy(_Strict):
         if low > high:
             raise ValueError(f"range [{low}, {high}] is inverted: expected [low, high] with low <= high")
         return value
+
+
+class SwarmSettings(_Strict):
+    """What the swarm backend needs to know beyond the compose files."""
+
+    registry: str | None = Field(
+        None, description="A registry every node can pull from, e.g. 'registry.local:5000': images built here are "
+        "pushed there before the deploy. Without one, they are loaded into each node's engine (NETRA_SWARM_NODES)."
+    )
 
 
 class Profile(_Strict):
@@ -206,6 +218,7 @@ class Profile(_Strict):
     plugins: list[str] = Field(default_factory=list, description="Plugin modules or files to load.")
     disable_plugins: list[str] = Field(default_factory=list, description="Plugin names to block.")
     services: dict[str, ServiceSettings] = Field(default_factory=dict)
+    swarm: SwarmSettings = Field(default_factory=SwarmSettings)
 
     @property
     def root(self) -> Path:

@@ -72,6 +72,7 @@ class ServiceIntent:
     image: str | None = None  # the image its build produces, where the files name none
     container_name: str | None = None  # its fixed container name, as run
     aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)  # network -> names it answers to there
+    replicas: int | None = None  # instances to run, where the backend runs several (the profile's)
 
 
 @dataclass(frozen=True)
@@ -376,4 +377,4 @@ def _intent(profile, service, spec, labels, requests, host_ports, image, contain
         command = (*(shlex.split(command) if isinstance(command, str) else command), *settings.command_args)
     return ServiceIntent(**fixed, memory=settings.memory or None, cpus=settings.cpus or None,
                          tmpfs=tuple(settings.tmpfs or ()), environment=dict(settings.environment or {}),
-                         command=command)
+                         command=command, replicas=settings.replicas)

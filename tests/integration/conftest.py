@@ -127,17 +127,28 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 300) -> subpro
                           env=env, timeout=timeout, cwd=REPO)
 
 
-@pytest.fixture(scope="session")
-def swarm(docker_ready):
-    """A single-node swarm in a Docker-in-Docker node container (the host engine never enters
-    swarm mode), with the busybox image loaded; removed at the end of the session, pass or fail."""
+def _swarm(count: int):
+    """A swarm of `count` Docker-in-Docker node containers (the host engine never enters swarm
+    mode), with the busybox image loaded; removed at the end of the session, pass or fail."""
     from tests.testbed import nodes
 
     nodes.remove_leftovers()
     nodes.build_image()
-    cluster = nodes.start(1)
+    cluster = nodes.start(count)
     try:
         cluster.load(BUSYBOX)
         yield cluster
     finally:
         cluster.remove()
+
+
+@pytest.fixture(scope="session")
+def swarm(docker_ready):
+    """A single-node swarm."""
+    yield from _swarm(1)
+
+
+@pytest.fixture(scope="session")
+def swarm3(docker_ready):
+    """A manager and two workers."""
+    yield from _swarm(3)

@@ -22,7 +22,7 @@ SWARM_PROFILES = FIXTURES / "swarm" / "profiles"
 
 @pytest.fixture
 def swarm_env(swarm, mini_env, tmp_path):
-    return {**mini_env, "DOCKER_HOST": swarm.manager.host, "NETRA_STACK_STATE_DIR": str(tmp_path / "state")}
+    return {**mini_env, **swarm.environ(), "NETRA_STACK_STATE_DIR": str(tmp_path / "state")}
 
 
 def stack_resources(swarm, name: str) -> list[str]:
@@ -109,3 +109,24 @@ def test_depends_on_a_one_shot_and_a_build_are_carried_out_on_swarm(swarm, swarm
     finally:
         manager.release_environment(name)
     assert stack_resources(swarm, name) == []
+
+
+@pytest.mark.slow
+def test_three_replicas_land_on_three_nodes_each_reachable_on_its_node(swarm3, mini_env, tmp_path):
+    env = {**mini_env, **swarm3.environ(), "NETRA_STACK_STATE_DIR": str(tmp_path / "state"),
+           "NETRA_STACK_PROFILE_PATH": str(SWARM_PROFILES)}
+    manager = StackManager("swarm-spread", environ=env)
+    name, ports = manager.acquire_environment()
+    try:
+        web = [i for i in manager.backend.instances(name) if i.service == "web" and i.running]
+        assert sorted(i.node for i in web) == ["node0", "node1", "node2"]  # counted: one per node
+        for node in swarm3.nodes:  # each node answers with the task it runs (its hostname: the container id)
+            task = next(i for i in web if i.node == node.hostname)
+            with urllib.request.urlopen(f"http://{node.address}:{ports['web']}/", timeout=10) as answer:
+                assert answer.read().decode().strip() == task.id[:12]
+            assert manager.backend.exec(task, ["hostname"])[:2] == (0, task.id[:12])  # checks reach it on its node
+    finally:
+        manager.release_environment(name)
+    for node in swarm3.nodes:
+        assert nodes.docker("ps", "-aq", "--filter", f"label=com.docker.stack.namespace={name}",
+                            host=node.host).stdout.split() == []

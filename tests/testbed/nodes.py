@@ -48,7 +48,8 @@ def build_image() -> None:
 
 @dataclass
 class Node:
-    name: str
+    name: str  # its container's
+    hostname: str  # the swarm's name for it
     address: str  # on the cluster's network: what the swarm advertises
     socket_dir: Path
 
@@ -68,8 +69,10 @@ class Cluster:
         return self.nodes[0]
 
     def environ(self) -> dict[str, str]:
-        """The process environment of a netra-stack that deploys to this swarm."""
-        return {**os.environ, "DOCKER_HOST": self.manager.host}
+        """What a netra-stack that deploys to this swarm is given: the manager as DOCKER_HOST,
+        the workers' engines in NETRA_SWARM_NODES."""
+        workers = ",".join(f"{node.hostname}={node.host}" for node in self.nodes[1:])
+        return {"DOCKER_HOST": self.manager.host, **({"NETRA_SWARM_NODES": workers} if workers else {})}
 
     def load(self, *images: str) -> None:
         """Images of the host engine into every node (there is no registry)."""
@@ -125,7 +128,7 @@ def start(nodes: int = 1, timeout: float = 90) -> Cluster:
                    *NODE_FLAGS, "-v", f"{name}:/var/lib/docker", "-v", f"{sockets}:/sock", IMAGE)
             address = docker("inspect", "-f", f'{{{{(index .NetworkSettings.Networks "{network}").IPAddress}}}}',
                              name).stdout.strip()
-            cluster.nodes.append(Node(name, address, sockets))
+            cluster.nodes.append(Node(name, f"node{number}", address, sockets))
         deadline = time.monotonic() + timeout
         for node in cluster.nodes:
             _wait_for_engine(node, deadline)

@@ -99,7 +99,8 @@ class ComposeBackend:
             return self._project(plan, Path(folder)).config_yaml()
 
     def notes(self, plan: Plan) -> list[str]:
-        return []  # compose runs the files as they are
+        return [f"{service}: replicas {intent.replicas} ignored (compose runs one instance of a service)"
+                for service, intent in plan.intents.items() if intent.replicas not in (None, 1)]
 
     # --- lifecycle -------------------------------------------------------------------------------
 

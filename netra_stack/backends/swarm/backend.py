@@ -1,16 +1,24 @@
 """The Docker Swarm backend: an environment is a stack, deployed through the swarm manager that
 DOCKER_HOST names. It shares the compose backend's way of reading files and building images
-(compose, on the manager's engine) and of asking that engine what runs; what differs is the
+(compose, on the manager's engine) and of asking an engine what runs; what differs is the
 rendering (stack.py), the deploy, which starts services stage by stage by scaling them up, and
 a teardown that returns only once the stack's tasks and networks are gone.
+
+The other nodes' engines, where netra-stack can reach them, are named in NETRA_SWARM_NODES
+(`hostname=DOCKER_HOST,...`): images are loaded into them (a swarm without a registry has no
+other way to get a locally built image to a node), and the tasks that run there are inspected
+and checked through them.
 """
 
 from __future__ import annotations
 
 import subprocess
+import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from dataclasses import replace
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from netra_stack.backends.base import LineCallback
 from netra_stack.backends.compose.backend import ComposeBackend
@@ -19,7 +27,11 @@ from netra_stack.model.instances import Instance
 from netra_stack.planning.graph import COMPLETED, HEALTHY, STARTED
 from netra_stack.planning.plan import Plan
 
+if TYPE_CHECKING:
+    from netra_stack.backends.compose.engine import Engine
+
 STACK_LABEL = "com.docker.stack.namespace"
+NODES_VAR = "NETRA_SWARM_NODES"
 REMOVAL_TIMEOUT = 60.0  # seconds `down` waits for the stack's tasks and networks to go
 PLACEMENT_TIMEOUT = 120.0  # seconds `up` waits for the tasks it started to have a container
 SETTLED = {"running", "complete", "failed", "rejected", "shutdown"}  # task states past scheduling
@@ -33,6 +45,21 @@ class SwarmBackend(ComposeBackend):
         super().__init__(environ)
         self._stacks: dict[str, tuple[Plan, dict[str, Any], list[str]]] = {}  # environment -> plan, model, notes
         self._started: dict[str, set[str]] = {}  # environment -> the services scaled up so far
+        self._where: dict[str, Engine] = {}  # instance id -> the engine of the node that runs it
+
+    @cached_property
+    def node_engines(self) -> dict[str, Engine]:
+        """hostname -> engine: the manager's (DOCKER_HOST) and those NETRA_SWARM_NODES names."""
+        from netra_stack.backends.compose.engine import Engine
+
+        found = {self.engine.client().info()["Name"]: self.engine}
+        for entry in filter(None, (self.environ.get(NODES_VAR) or "").split(",")):
+            hostname, _, host = entry.partition("=")
+            if not host:
+                raise DockerUnavailableError(f"{NODES_VAR}: {entry!r} is not hostname=DOCKER_HOST",
+                                             hint=f"e.g. {NODES_VAR}=node1=ssh://me@node1,node2=tcp://10.0.0.2:2375")
+            found.setdefault(hostname.strip(), Engine({**self.environ, "DOCKER_HOST": host.strip()}))
+        return found
 
     def _docker(self, *args: str, timeout: float = 300) -> str:
         done = subprocess.run(["docker", *args], capture_output=True, text=True, env=self.environ, timeout=timeout)
@@ -97,6 +124,8 @@ class SwarmBackend(ComposeBackend):
         started = self._started.setdefault(plan.name, set())
         started.update(services or plan.services)
         stack, _ = self._render(plan, started)
+        self._distribute(sorted({spec["image"] for name, spec in stack["services"].items()
+                                 if name in started and spec.get("image")}))
         path = self.state / plan.name / "stack.yml"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(yaml.safe_dump(stack, sort_keys=False))
@@ -106,6 +135,30 @@ class SwarmBackend(ComposeBackend):
             if on_line:
                 on_line(line)
         self._wait_for_tasks(plan.name, services or plan.services)
+
+    def _distribute(self, images: Sequence[str]) -> None:
+        """Load the images into every node that may run a task and lacks them (or has another
+        image of that name): with no registry, a node cannot get a locally built image otherwise."""
+        nodes = [n.attrs["Description"]["Hostname"] for n in self.engine.client().nodes.list()
+                 if n.attrs["Status"]["State"] == "ready" and n.attrs["Spec"].get("Availability") == "active"]
+        unreachable = [n for n in nodes if n not in self.node_engines]
+        if unreachable and images:
+            raise EngineError(f"swarm node {unreachable[0]} cannot be reached to load images into it "
+                              f"({', '.join(images)})",
+                              hint=f"name its engine in {NODES_VAR} (hostname=DOCKER_HOST), or drain the node")
+        for image in images:
+            wanted = self.engine.image_id(image)
+            for hostname in nodes:
+                engine = self.node_engines[hostname]
+                if engine is self.engine or wanted is None or engine.image_id(image) == wanted:
+                    continue
+                saved = subprocess.Popen(["docker", "save", image], stdout=subprocess.PIPE, env=self.environ)
+                loaded = subprocess.run(["docker", "load", "-q"], stdin=saved.stdout, capture_output=True, text=True,
+                                        env=engine.environ, timeout=600)
+                saved.stdout.close()
+                if saved.wait() != 0 or loaded.returncode != 0:
+                    raise EngineError(f"loading {image} into swarm node {hostname} failed: "
+                                      f"{(loaded.stderr or 'docker save failed').strip()}", stderr=loaded.stderr)
 
     def _wait_for_tasks(self, environment: str, services: Sequence[str]) -> None:
         """`docker stack deploy` returns before anything is scheduled: wait until each started
@@ -139,8 +192,9 @@ class SwarmBackend(ComposeBackend):
             if self._stack_services(environment):
                 self._docker("stack", "rm", environment)
             self._wait_until_gone(environment)
-            for volume in self.engine.volumes(environment):
-                self.engine.remove_volume(volume)
+            for engine in self.node_engines.values():  # stack rm leaves volumes, on each node
+                for volume in engine.volumes(environment):
+                    engine.remove_volume(volume)
         finally:
             self.forget(environment)
 
@@ -148,12 +202,13 @@ class SwarmBackend(ComposeBackend):
         return self._docker("service", "ls", "-q", "--filter", f"label={STACK_LABEL}={environment}").split()
 
     def _wait_until_gone(self, environment: str) -> None:
-        """`docker stack rm` returns at once: wait until its containers and networks are gone."""
+        """`docker stack rm` returns at once: wait until the stack's containers and networks are
+        gone from every node netra-stack can reach."""
         deadline = time.monotonic() + REMOVAL_TIMEOUT
-        api = self.engine.api
+        selector = {"label": f"{STACK_LABEL}={environment}"}
         while True:
-            left = (api.containers(all=True, filters={"label": f"{STACK_LABEL}={environment}"})
-                    + api.networks(filters={"label": f"{STACK_LABEL}={environment}"}))
+            left = [item for engine in self.node_engines.values()
+                    for item in engine.api.containers(all=True, filters=selector) + engine.api.networks(filters=selector)]
             if not left:
                 return
             if time.monotonic() > deadline:
@@ -175,11 +230,30 @@ class SwarmBackend(ComposeBackend):
     def instances(self, environment: str | None = None, *, detail: bool = True) -> list[Instance]:
         """Each service's current tasks: a running container, or else its newest one (swarm keeps
         the containers of earlier tasks for a while)."""
-        found = super().instances(environment, detail=detail)
+        found = []
+        for hostname, engine in self.node_engines.items():
+            for instance in engine.containers(environment) if detail else engine.summaries(environment):
+                self._where[instance.id] = engine
+                found.append(replace(instance, node=hostname))
         newest: dict[tuple[str, str], list[Instance]] = {}
         for instance in sorted(found, key=lambda i: i.created.timestamp() if i.created else 0.0, reverse=True):
             newest.setdefault((instance.environment, instance.service), []).append(instance)
         return [i for group in newest.values() for i in ([r for r in group if r.running] or group[:1])]
+
+    def _engine_of(self, instance: Instance) -> Engine:
+        return self._where.get(instance.id) or self.node_engines.get(instance.node) or self.engine
+
+    def exec(self, instance: Instance, argv: Sequence[str]) -> tuple[int, str, float]:
+        return self._engine_of(instance).execute(instance.id, argv)
+
+    def logs(self, instance: Instance, *, tail: int | str = 20, since: float | None = None) -> str:
+        return self._engine_of(instance).logs(instance.id, tail=tail, since=since)
+
+    def remove(self, instance: Instance, *, foreign: bool = False) -> None:
+        self._engine_of(instance).remove_container(instance, foreign=foreign)
+
+    def events(self, environment: str) -> NodesWatch:
+        return NodesWatch([engine.events(environment) for engine in self.node_engines.values()])
 
     def service_logs(self, environment: str, services: Sequence[str], *, tail: int | None = None,
                      follow: bool = False) -> Iterable[str]:
@@ -192,3 +266,18 @@ class SwarmBackend(ComposeBackend):
         names = self._docker("service", "ls", "--format", "{{.Name}}", "--filter",
                              f"label={STACK_LABEL}={environment}").split()
         return sorted(n.removeprefix(f"{environment}_") for n in names)
+
+
+class NodesWatch:
+    """The events of every node's engine, as one wake-up call."""
+
+    def __init__(self, watches: list) -> None:
+        self.wake = threading.Event()
+        self._watches = watches
+        for watch in watches:
+            watch.wake = self.wake  # each sets the shared event
+
+    def close(self) -> None:
+        for watch in self._watches:
+            watch.close()
+

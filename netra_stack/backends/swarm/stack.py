@@ -35,12 +35,15 @@ def render_stack(plan: Plan, model: Mapping[str, Any], started: Iterable[str] | 
                  replicas: Mapping[str, int] | None = None) -> tuple[dict[str, Any], list[str]]:
     """(the stack file, notes): `model` is compose's resolved config of the files with the plan's
     override; `started`: the services to run now (the others get 0 replicas until their stage
-    comes); `replicas`: each service's count (default 1)."""
+    comes); `replicas`: counts that override the profile's and the file's (`scale`)."""
     running = set(plan.services if started is None else started)
     notes: list[str] = []
     services = {}
     for name, service in (model.get("services") or {}).items():
-        services[name] = _service(plan, name, service, name in running, (replicas or {}).get(name, 1), notes)
+        intent = plan.intents.get(name)
+        choices = ((replicas or {}).get(name), intent.replicas if intent else None, (service.get("deploy") or {}).get("replicas"))
+        count = next((c for c in choices if c is not None), 1)
+        services[name] = _service(plan, name, service, name in running, count, notes)
     stack: dict[str, Any] = {"version": "3.8", "services": services}
     networks = {}
     for name, network in (model.get("networks") or {}).items():
