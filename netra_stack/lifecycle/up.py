@@ -104,7 +104,8 @@ def start(ctx: Context, plan: Plan, healthy: Mapping[str, ServiceHealth] | None 
                 ctx.reporter.event(f"attempt {attempt}/{MAX_UP_ATTEMPTS}: {failure.summary()} -> {why}")
                 if resolution is None or resolution.action != "retry" or attempt == MAX_UP_ATTEMPTS:
                     raise EngineError(f"starting {plan.name} failed: {failure.summary()}",
-                                      hint=why if resolution else "see `netra-stack logs`; the output above has the details",
+                                      hint=why if resolution else (
+                                          error.hint or "see `netra-stack logs`; the output above has the details"),
                                       stderr=error.stderr) from None
                 time.sleep(0.5 * 2 ** (attempt - 1))
                 if resolution.replan_ports:

@@ -130,3 +130,35 @@ def test_three_replicas_land_on_three_nodes_each_reachable_on_its_node(swarm3, m
     for node in swarm3.nodes:
         assert nodes.docker("ps", "-aq", "--filter", f"label=com.docker.stack.namespace={name}",
                             host=node.host).stdout.split() == []
+
+
+def test_a_fixed_port_taken_on_the_swarm_names_service_and_port_and_leaves_no_stack(swarm, swarm_env):
+    blocker = nodes.docker("run", "-d", "-p", "31555:8080", "netra-example/busybox:1.35", "httpd", "-f", "-p", "8080",
+                           host=swarm.manager.host).stdout.strip()
+    try:
+        env = {**swarm_env, "MINI_WEB_PORT": "31555"}
+        result = run_cli("up", "--profile", "mini-fixed", "--backend", "swarm", env=env)
+        assert result.returncode == ExitCode.ENGINE_ERROR, result.stderr
+        last = result.stderr.strip().splitlines()[-1]
+        assert last.startswith("error: starting mini-") and "failed: web: " in last, last
+        assert "Bind for 0.0.0.0:31555 failed: port is already allocated" in last
+        assert "host port 31555 is fixed by the profile" in last  # the hint: choosing again cannot help
+        assert "Traceback" not in result.stderr
+        name = last.removeprefix("error: starting ").split()[0]
+        assert stack_resources(swarm, name) == []  # the partial stack was removed
+    finally:
+        nodes.docker("rm", "-f", blocker, host=swarm.manager.host)
+
+
+@pytest.mark.slow
+def test_a_node_whose_engine_is_unknown_stops_the_deploy_by_name_with_nothing_left(swarm3, mini_env, tmp_path):
+    env = {**mini_env, "DOCKER_HOST": swarm3.manager.host, "NETRA_STACK_STATE_DIR": str(tmp_path / "state"),
+           "NETRA_STACK_PROFILE_PATH": str(SWARM_PROFILES), "DOCKER_TAG": "t-unknown-node"}
+    result = run_cli("up", "--profile", "swarm-chain", env=env)  # no NETRA_SWARM_NODES: node1, node2 unknown
+    assert result.returncode == ExitCode.ENGINE_ERROR, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert "swarm nodes node1, node2 cannot be reached to load images into them (netra-test/swarm-web:t-unknown-node)" in last
+    assert "NETRA_SWARM_NODES" in last and "Traceback" not in result.stderr
+    assert nodes.docker("service", "ls", "-q", host=swarm3.manager.host).stdout.split() == []  # nothing half-deployed
+    for node in swarm3.nodes:
+        assert nodes.docker("ps", "-aq", "--filter", "label=com.docker.stack.namespace", host=node.host).stdout.split() == []

@@ -26,7 +26,8 @@ from netra_stack.model.instances import ImageInfo, Instance, Usage
 PROBE_TIMEOUT = 5.0  # seconds a health command may take (a wait may overrun its timeout by this much)
 
 
-def _parse_time(value: str | None) -> datetime | None:
+def parse_time(value: str | None) -> datetime | None:
+    """A time as the engine writes it (RFC 3339 with nanoseconds), in UTC; None for none."""
     if not value or value.startswith("0001-"):
         return None
     value = value.rstrip("Z")
@@ -52,8 +53,8 @@ def instance_from_inspect(data: dict[str, Any]) -> Instance:
         health=health.get("Status"),
         health_output=(log[-1].get("Output") or "").strip() if log else "",
         ports=parse_port_map(L.service_of(labels), (data.get("NetworkSettings") or {}).get("Ports") or {}),
-        created=_parse_time(data.get("Created")),
-        started=_parse_time(state.get("StartedAt")),
+        created=parse_time(data.get("Created")),
+        started=parse_time(state.get("StartedAt")),
         restart_count=data.get("RestartCount", 0),
         healthcheck=tuple((config.get("Healthcheck") or {}).get("Test") or ()),
         addresses={network: found.get("IPAddress") or found.get("GlobalIPv6Address")

@@ -12,16 +12,19 @@ and checked through them.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from netra_stack.backends.base import LineCallback
 from netra_stack.backends.compose.backend import ComposeBackend
+from netra_stack.model.decisions import EngineFailure
 from netra_stack.model.errors import DockerUnavailableError, EngineError
 from netra_stack.model.instances import Instance
 from netra_stack.planning.graph import COMPLETED, HEALTHY, STARTED
@@ -34,7 +37,8 @@ STACK_LABEL = "com.docker.stack.namespace"
 NODES_VAR = "NETRA_SWARM_NODES"
 REMOVAL_TIMEOUT = 60.0  # seconds `down` waits for the stack's tasks and networks to go
 PLACEMENT_TIMEOUT = 120.0  # seconds `up` waits for the tasks it started to have a container
-SETTLED = {"running", "complete", "failed", "rejected", "shutdown"}  # task states past scheduling
+SETTLED = {"running", "complete", "failed", "rejected", "shutdown"}  # past starting its container
+PORT_TAKEN = "host port {port} of service {service} is in use on every node"  # how failure() knows it again
 
 
 class SwarmBackend(ComposeBackend):
@@ -107,6 +111,7 @@ class SwarmBackend(ComposeBackend):
 
     def prepare(self, plan: Plan) -> None:
         self._model(plan)
+        self._unreachable(plan.images.values())  # before anything is deployed
 
     def build(self, plan: Plan, services: Sequence[str], *, no_cache: Iterable[str] = (),
               labels: Mapping[str, Mapping[str, str]] | None = None, start_meanwhile: Sequence[str] = (),
@@ -124,8 +129,7 @@ class SwarmBackend(ComposeBackend):
         started = self._started.setdefault(plan.name, set())
         started.update(services or plan.services)
         stack, _ = self._render(plan, started)
-        self._distribute(sorted({spec["image"] for name, spec in stack["services"].items()
-                                 if name in started and spec.get("image")}))
+        self._distribute(sorted({plan.images[s] for s in started if s in plan.images}))
         path = self.state / plan.name / "stack.yml"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(yaml.safe_dump(stack, sort_keys=False))
@@ -134,18 +138,13 @@ class SwarmBackend(ComposeBackend):
         for line in output.splitlines():
             if on_line:
                 on_line(line)
-        self._wait_for_tasks(plan.name, services or plan.services)
+        self._wait_for_tasks(plan, services or plan.services)
 
     def _distribute(self, images: Sequence[str]) -> None:
-        """Load the images into every node that may run a task and lacks them (or has another
-        image of that name): with no registry, a node cannot get a locally built image otherwise."""
-        nodes = [n.attrs["Description"]["Hostname"] for n in self.engine.client().nodes.list()
-                 if n.attrs["Status"]["State"] == "ready" and n.attrs["Spec"].get("Availability") == "active"]
-        unreachable = [n for n in nodes if n not in self.node_engines]
-        if unreachable and images:
-            raise EngineError(f"swarm node {unreachable[0]} cannot be reached to load images into it "
-                              f"({', '.join(images)})",
-                              hint=f"name its engine in {NODES_VAR} (hostname=DOCKER_HOST), or drain the node")
+        """Load the images netra-stack built into every node that may run a task and lacks them (or
+        has another image of that name): with no registry, a node cannot get them otherwise. Other
+        images the nodes pull, as they would for `docker stack deploy`."""
+        nodes = self._unreachable(images)
         for image in images:
             wanted = self.engine.image_id(image)
             for hostname in nodes:
@@ -160,32 +159,66 @@ class SwarmBackend(ComposeBackend):
                     raise EngineError(f"loading {image} into swarm node {hostname} failed: "
                                       f"{(loaded.stderr or 'docker save failed').strip()}", stderr=loaded.stderr)
 
-    def _wait_for_tasks(self, environment: str, services: Sequence[str]) -> None:
+    def _unreachable(self, images: Iterable[str]) -> list[str]:
+        """The nodes that may run a task (ready, active); an error naming the first whose engine
+        netra-stack cannot reach when there are images of its own to load."""
+        images = sorted(set(images))
+        nodes = [n.attrs["Description"]["Hostname"] for n in self.engine.client().nodes.list()
+                 if n.attrs["Status"]["State"] == "ready" and n.attrs["Spec"].get("Availability") == "active"]
+        unreachable = [n for n in nodes if n not in self.node_engines]
+        if unreachable and images:
+            message = (f"swarm node{'s' if len(unreachable) > 1 else ''} {', '.join(sorted(unreachable))} cannot be "
+                       f"reached to load images into {'them' if len(unreachable) > 1 else 'it'} ({', '.join(images)})")
+            raise EngineError(message, hint=f"name its engine in {NODES_VAR} (hostname=DOCKER_HOST), or drain the node",
+                              stderr=message)
+        return nodes
+
+    def _wait_for_tasks(self, plan: Plan, services: Sequence[str]) -> None:
         """`docker stack deploy` returns before anything is scheduled: wait until each started
         service's task has a container (so that the wait finds one to judge), or fail with the
-        task's error (no node to place it, a port taken on every node, an image missing)."""
+        task's error: no node to place it on (a host port taken on every node, constraints no
+        node meets), an image missing."""
+        from netra_stack.backends.compose.engine import parse_time
+
+        since = datetime.now(timezone.utc) - timedelta(seconds=1)  # the tasks of this deploy, not earlier ones
         deadline = time.monotonic() + PLACEMENT_TIMEOUT
-        names = {f"{environment}_{s}": s for s in services}
+        names = {f"{plan.name}_{s}": s for s in services}
         while True:
             pending = []
-            for found in self.engine.client().services.list(filters={"label": f"{STACK_LABEL}={environment}"}):
+            for found in self.engine.client().services.list(filters={"label": f"{STACK_LABEL}={plan.name}"}):
                 service = names.get(found.name)
                 if service is None:
                     continue
                 tasks = sorted(found.tasks(), key=lambda t: t.get("CreatedAt", ""), reverse=True)
-                latest = tasks[0] if tasks else None
-                state = (latest or {}).get("Status", {}).get("State", "new")
-                if state in ("failed", "rejected"):
-                    error = latest["Status"].get("Err") or state
-                    raise EngineError(f"the task of {service} {state}: {error}", stderr=error)
-                if state not in SETTLED:
+                for task in tasks:  # a task of this deploy that failed to start (a port taken outside the swarm, ...)
+                    if (parse_time(task.get("CreatedAt")) or since) < since:
+                        break
+                    status = task.get("Status", {})
+                    error = status.get("Err") or ""
+                    if "port already in use" in error:  # the scheduler found no node with the port free
+                        port = next((p.host for p in plan.intents[service].ports if p.host), "?")
+                        raise EngineError(f"swarm: port {port} of {service} is taken on every node that could run it",
+                                          stderr=f"{PORT_TAKEN.format(service=service, port=port)}: {error}")
+                    if status.get("State") in ("failed", "rejected") or error.startswith("no suitable node"):
+                        raise EngineError(f"the task of {service} cannot run: {error or status.get('State')}",
+                                          stderr=f"{service}: {error or status.get('State')}")
+                status = (tasks[0] if tasks else {}).get("Status", {})
+                state = status.get("State", "new")
+                # A task waiting for its healthcheck is `starting` once its process runs (its ports are bound).
+                if state not in SETTLED and not (state == "starting" and (status.get("ContainerStatus") or {}).get("PID")):
                     pending.append(f"{service} ({state})")
             if not pending:
                 return
             if time.monotonic() > deadline:
-                raise EngineError(f"tasks not scheduled after {PLACEMENT_TIMEOUT:.0f}s: {', '.join(pending)}",
-                                  hint=f"`docker stack ps {environment} --no-trunc` says why")
+                message = f"tasks not scheduled after {PLACEMENT_TIMEOUT:.0f}s: {', '.join(pending)}"
+                raise EngineError(message, hint=f"`docker stack ps {plan.name} --no-trunc` says why", stderr=message)
             time.sleep(0.1)
+
+    def failure(self, text: str) -> EngineFailure:
+        found = re.search(PORT_TAKEN.format(service=r"(?P<service>\S+)", port=r"(?P<port>\d+)"), text)
+        if found:
+            return EngineFailure("port_allocated", text, {**found.groupdict(), "address": "0.0.0.0"})
+        return super().failure(text)
 
     def down(self, environment: str, on_line: LineCallback | None = None) -> None:
         try:
@@ -228,22 +261,42 @@ class SwarmBackend(ComposeBackend):
     # --- what runs -------------------------------------------------------------------------------
 
     def instances(self, environment: str | None = None, *, detail: bool = True) -> list[Instance]:
-        """Each service's current tasks: a running container, or else its newest one (swarm keeps
-        the containers of earlier tasks for a while)."""
+        """The current task of each slot of each service (swarm keeps earlier ones for a while):
+        its container, inspected on its node where netra-stack reaches that node's engine, or else
+        the task as the manager knows it (state, exit code; a running task with a healthcheck has
+        passed it). `detail=False`: the tasks alone."""
+        from netra_stack.model import labels as L
+
+        client = self.engine.client()
+        hostnames = {n.id: n.attrs["Description"]["Hostname"] for n in client.nodes.list()}
         found = []
-        for hostname, engine in self.node_engines.items():
-            for instance in engine.containers(environment) if detail else engine.summaries(environment):
-                self._where[instance.id] = engine
-                found.append(replace(instance, node=hostname))
-        newest: dict[tuple[str, str], list[Instance]] = {}
-        for instance in sorted(found, key=lambda i: i.created.timestamp() if i.created else 0.0, reverse=True):
-            newest.setdefault((instance.environment, instance.service), []).append(instance)
-        return [i for group in newest.values() for i in ([r for r in group if r.running] or group[:1])]
+        for service in client.services.list(filters={"label": L.managed_filter(environment)}):
+            current: dict[Any, dict] = {}
+            for task in sorted(service.tasks(), key=lambda t: t.get("CreatedAt", "")):
+                current[task.get("Slot") or task.get("NodeID")] = task  # the newest of each slot
+            for task in current.values():
+                hostname = hostnames.get(task.get("NodeID", ""), "")
+                container = (task.get("Status", {}).get("ContainerStatus") or {}).get("ContainerID")
+                engine = self.node_engines.get(hostname)
+                inspected = engine.container_by_id(container) if detail and engine and container else None
+                if inspected is not None:
+                    self._where[inspected.id] = engine
+                    # No healthcheck for netra-stack to run in Docker's stead: the swarm routes to a
+                    # task (its name resolves to it) only once Docker's own healthcheck passed.
+                    found.append(replace(inspected, node=hostname, healthcheck=()))
+                else:
+                    found.append(task_instance(task, hostname))
+        return found
 
     def _engine_of(self, instance: Instance) -> Engine:
         return self._where.get(instance.id) or self.node_engines.get(instance.node) or self.engine
 
     def exec(self, instance: Instance, argv: Sequence[str]) -> tuple[int, str, float]:
+        if instance.id not in self._where and instance.node not in self.node_engines:
+            # A task on a node netra-stack cannot reach: the swarm runs it only once its healthcheck passed.
+            return (0 if instance.health == "healthy" else 1,
+                    f"on node {instance.node}, whose engine netra-stack cannot reach ({NODES_VAR}): "
+                    f"judged by the task's state ({instance.status})", 0.0)
         return self._engine_of(instance).execute(instance.id, argv)
 
     def logs(self, instance: Instance, *, tail: int | str = 20, since: float | None = None) -> str:
@@ -280,4 +333,27 @@ class NodesWatch:
     def close(self) -> None:
         for watch in self._watches:
             watch.close()
+
+
+# A task's state as a container's status (what the health judge reads).
+TASK_STATUS = {"running": "running", "complete": "exited", "failed": "exited", "shutdown": "exited",
+               "rejected": "dead", "orphaned": "dead", "remove": "removing"}
+
+
+def task_instance(task: Mapping[str, Any], node: str) -> Instance:
+    """A task the manager knows, as an Instance, for a node whose engine netra-stack cannot reach."""
+    from netra_stack.backends.compose.engine import parse_time
+
+    status = task.get("Status", {})
+    spec = task.get("Spec", {}).get("ContainerSpec", {})
+    state = status.get("State", "new")
+    container = status.get("ContainerStatus") or {}
+    return Instance(
+        id=container.get("ContainerID") or task["ID"], name=f"{task.get('ServiceID', '')[:12]}.{task.get('Slot', '')}",
+        labels=dict(spec.get("Labels") or {}), status=TASK_STATUS.get(state, "created"),
+        exit_code=container.get("ExitCode") if state in ("complete", "failed", "shutdown") else None,
+        health="healthy" if state == "running" and spec.get("Healthcheck") else None,
+        health_output=status.get("Err") or status.get("Message", ""), created=parse_time(task.get("CreatedAt")),
+        started=parse_time(status.get("Timestamp")) if state == "running" else None,
+        node=node)
 
