@@ -89,6 +89,12 @@ class StackManager:
         return restart.restart(self.ctx, env_name or self.current_environment(), wanted, wait_healthy=wait,
                                timeout=timeout)
 
+    def scale(self, replicas: Mapping[str, int], env_name: str | None = None, *, wait: bool = True,
+              timeout: float | None = None) -> HealthReport | None:
+        """Run that many instances of each service ({"web": 3}) and wait until they are healthy."""
+        return restart.scale(self.ctx, env_name or self.current_environment(), dict(replicas), wait_healthy=wait,
+                             timeout=timeout)
+
     def rebuild(self, services: list[str] | None = None, *, no_cache: bool | None = None,
                 env_name: str | None = None) -> None:
         """Build images again (the policy decides the cache, `no_cache` forces it) and recreate what runs."""

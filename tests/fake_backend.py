@@ -259,6 +259,9 @@ class FakeBackend:
                                                                 started=now - timedelta(seconds=60))
         self.world.changed()
 
+    def scale(self, environment: str, replicas: Mapping[str, int]) -> None:
+        self._record("scale", environment, dict(replicas))
+
     def failure(self, text: str) -> EngineFailure:
         self._record("failure", text)
         return self.world.failure_texts.get(text) or EngineFailure("other", text)

@@ -83,6 +83,9 @@ class Backend(Protocol):
 
     def restart(self, environment: str, services: Sequence[str]) -> None: ...
 
+    def scale(self, environment: str, replicas: Mapping[str, int]) -> None:
+        """Run that many instances of each service (a UsageError where the backend runs one)."""
+
     def failure(self, text: str) -> EngineFailure:
         """An error of `up` as the conflict hook sees it: its kind and the names it mentions."""
 

@@ -1,7 +1,8 @@
-"""Restarting services, and building again what runs (`rebuild`)."""
+"""Changing what runs: restarting services, scaling them, and building again (`rebuild`)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from netra_stack.lifecycle import inventory
@@ -20,6 +21,15 @@ def restart(ctx: Context, name: str, services: list[str], *, wait_healthy: bool 
     inventory.check_services(ctx, services)
     ctx.reporter.event(f"restarting {', '.join(services)} in {name}")
     ctx.backend.restart(name, services)
+    return wait(ctx, inventory.plan_of(ctx, name), timeout) if wait_healthy else None
+
+
+def scale(ctx: Context, name: str, replicas: Mapping[str, int], *, wait_healthy: bool = True,
+          timeout: float | None = None) -> HealthReport | None:
+    """Run `replicas[service]` instances of each service, then wait until they are healthy."""
+    inventory.check_services(ctx, replicas)
+    ctx.reporter.event(f"scaling {', '.join(f'{s} to {n}' for s, n in replicas.items())} in {name}")
+    ctx.backend.scale(name, replicas)
     return wait(ctx, inventory.plan_of(ctx, name), timeout) if wait_healthy else None
 
 

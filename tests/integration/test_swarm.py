@@ -58,6 +58,11 @@ def test_mini_runs_on_swarm_healthy_reachable_and_is_removed_completely(swarm, s
         with urllib.request.urlopen(f"http://{swarm.manager.address}:{ports['web']}/", timeout=10) as answer:
             assert answer.read().decode().strip() == "ok"
         assert stack_resources(swarm, name)
+        scaled = run_cli("scale", "--profile", "mini", "--backend", "swarm", "--name", name, "--services", "worker=3",
+                         env=swarm_env)
+        assert scaled.returncode == 0, scaled.stderr
+        workers = [i for i in manager.backend.instances(name) if i.service == "worker" and i.running]
+        assert len(workers) == 3 and {i.node for i in workers} == {"node0"}
     finally:
         manager.release_environment(name)
     assert stack_resources(swarm, name) == []  # `down` returned only once everything was gone

@@ -90,3 +90,27 @@ def test_colour_is_forced_or_refused_whatever_the_stream(capsys):
 
     assert Terminal(color=True).fancy(io.StringIO()) and not Terminal(color=False).fancy(io.StringIO())
     assert not Terminal(environ={"NO_COLOR": "1"}).fancy(io.StringIO())
+
+
+def test_scale_asks_the_backend_for_each_count_and_waits(cli, world):
+    name = next(iter(json.loads(cli("up", "-p", "p", "--json").stdout)["environment"].split()))
+    result = cli("scale", "-p", "p", "--name", name, "--services", "db=3, cache=0")
+    assert result.exit_code == 0, result.output
+    assert world.calls_of("scale") == [(name, {"db": 3, "cache": 0})]
+    assert result.stdout == "scaled db to 3, cache to 0: healthy\n"
+
+
+@pytest.mark.parametrize("counts", ["db", "db=x", "=2", "db=-1"])
+def test_a_count_that_is_no_count_is_one_line_and_exit_2(cli, world, counts):
+    result = cli("scale", "-p", "p", "--services", counts)
+    assert result.exit_code == ExitCode.USAGE and world.calls_of("scale") == []
+    assert result.stderr.splitlines() == [f"error: --services {counts!r}: expected SERVICE=COUNT, COUNT a whole number "
+                                          "from 0 (hint: e.g. --services web=3,worker=2)"]
+
+
+def test_compose_says_it_does_not_scale(tmp_path):
+    from netra_stack.backends.compose.backend import ComposeBackend
+    from netra_stack.model.errors import UsageError
+
+    with pytest.raises(UsageError, match="the compose backend runs one instance of a service: it does not scale"):
+        ComposeBackend({"NETRA_STACK_STATE_DIR": str(tmp_path)}).scale("env", {"web": 2})

@@ -20,7 +20,7 @@ from netra_stack.backends.compose.failures import parse_failure
 from netra_stack.backends.compose.override import compose_override
 from netra_stack.model import labels as L
 from netra_stack.model.decisions import EngineFailure
-from netra_stack.model.errors import ProfileError
+from netra_stack.model.errors import ProfileError, UsageError
 from netra_stack.model.instances import ImageInfo, Instance, Usage
 from netra_stack.model.profiles import Profile
 from netra_stack.model.state import state_dir
@@ -129,6 +129,10 @@ class ComposeBackend:
 
     def restart(self, environment: str, services: Sequence[str]) -> None:
         self._by_name(environment).restart(services)
+
+    def scale(self, environment: str, replicas: Mapping[str, int]) -> None:
+        raise UsageError("the compose backend runs one instance of a service: it does not scale",
+                         hint="scale on a backend that runs several, e.g. --backend swarm")
 
     def failure(self, text: str) -> EngineFailure:
         return parse_failure(text)

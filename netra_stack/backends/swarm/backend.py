@@ -254,6 +254,9 @@ class SwarmBackend(ComposeBackend):
         self._started.pop(environment, None)
         super().forget(environment)
 
+    def scale(self, environment: str, replicas: Mapping[str, int]) -> None:
+        self._docker("service", "scale", "--detach", *(f"{environment}_{s}={n}" for s, n in replicas.items()))
+
     def restart(self, environment: str, services: Sequence[str]) -> None:
         for service in services:
             self._docker("service", "update", "--force", "--detach=true", f"{environment}_{service}")

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from netra_stack.model import labels as L
+from netra_stack.model.errors import ProfileError
 from netra_stack.planning.plan import Plan
 
 # Service keys `docker stack deploy` takes as they are.
@@ -43,6 +44,10 @@ def render_stack(plan: Plan, model: Mapping[str, Any], started: Iterable[str] | 
         intent = plan.intents.get(name)
         choices = ((replicas or {}).get(name), intent.replicas if intent else None, (service.get("deploy") or {}).get("replicas"))
         count = next((c for c in choices if c is not None), 1)
+        if service.get("network_mode") == "host" and count > 1:
+            raise ProfileError(f"{plan.profile.source}: services.{name}.replicas = {count}: the service has "
+                               "network_mode: host, so two of its tasks on one node would take the same ports",
+                               hint=f"run one replica of {name}, or give it a network of the stack instead of the host's")
         services[name] = _service(plan, name, service, name in running, count, notes)
     stack: dict[str, Any] = {"version": "3.8", "services": services}
     networks = {}
@@ -78,10 +83,15 @@ def _service(plan: Plan, name: str, service: Mapping[str, Any], running: bool, c
         notes.append(f"{name}: build is done before the deploy, on the manager's engine")
     if service.get("container_name"):
         notes.append(f"{name}: container_name {service['container_name']} dropped (swarm names each task)")
+    if service.get("depends_on"):
+        notes.append(f"{name}: depends_on carried out by netra-stack: {name} starts once "
+                     f"{', '.join(service['depends_on'])} {'is' if len(service['depends_on']) == 1 else 'are'} ready")
     deploy: dict[str, Any] = {"replicas": count if running else 0, "labels": dict(plan.labels)}
     limits = {k: v for k, v in (("memory", service.get("mem_limit")), ("cpus", service.get("cpus"))) if v}
     if limits:
         deploy["resources"] = {"limits": {k: str(v) for k, v in limits.items()}}
+        moved = " and ".join(k for k in ("mem_limit", "cpus") if service.get(k))
+        notes.append(f"{name}: {moved} -> deploy.resources.limits")
     if name in plan.one_shot:
         deploy["restart_policy"] = {"condition": "none"}
     elif service.get("restart"):
@@ -94,6 +104,7 @@ def _service(plan: Plan, name: str, service: Mapping[str, Any], running: bool, c
     ports = [_port(name, p, notes) for p in service.get("ports") or []]
     if ports:
         out["ports"] = ports
+        notes.append(f"{name}: ports published in host mode, on the node that runs each task")
     deploy.setdefault("endpoint_mode", "dnsrr")  # a virtual IP needs IPVS: the service's name resolves to its tasks
     out["deploy"] = deploy
     return out

@@ -1,0 +1,37 @@
+"""`netra-stack scale`: more or fewer instances of services, healthy again."""
+
+from __future__ import annotations
+
+import click
+
+from netra_stack.cli.options import command, manager, name_option, profile_option, terminal
+
+
+def replicas(value: str) -> dict[str, int]:
+    """`web=3,worker=2` as {"web": 3, "worker": 2}."""
+    from netra_stack.model.errors import UsageError
+
+    found = {}
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        service, _, count = item.partition("=")
+        if not service or not count.isdigit():
+            raise UsageError(f"--services {item!r}: expected SERVICE=COUNT, COUNT a whole number from 0",
+                             hint="e.g. --services web=3,worker=2")
+        found[service.strip()] = int(count)
+    return found
+
+
+@command("scale")
+@profile_option
+@name_option
+@click.option("--services", "-s", "counts", required=True, help="SERVICE=COUNT, comma-separated, e.g. web=3,worker=2.")
+@click.option("--timeout", type=float, help="Seconds to wait for health afterwards.")
+def scale(profile, env_name, counts, timeout) -> None:
+    """Run that many instances of services (a backend that runs several: swarm), then wait until healthy."""
+    wanted = replicas(counts)
+    chosen = manager(profile)
+    try:
+        chosen.scale(wanted, env_name, timeout=timeout)
+    finally:
+        chosen.reporter.close()
+    terminal().say(f"scaled {', '.join(f'{s} to {n}' for s, n in wanted.items())}: healthy")

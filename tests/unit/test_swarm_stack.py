@@ -1,0 +1,75 @@
+"""A plan as a swarm stack file (netra_stack.backends.swarm.stack), without Docker: what is kept,
+what moves, what is dropped, and that every drop or change is said."""
+
+from __future__ import annotations
+
+import pytest
+
+from netra_stack.backends.swarm.stack import render_stack
+from netra_stack.model import labels as L
+from netra_stack.model.errors import ProfileError
+from netra_stack.model.profiles import Profile
+from netra_stack.planning.plan import compose_env, port_requests, resolve_plan
+
+WEB = {"image": "web:1", "command": ["httpd", "-f"], "container_name": "web", "restart": "unless-stopped",
+       "mem_limit": "67108864", "cpus": 0.5, "entrypoint": None, "privileged": True,
+       "ports": [{"mode": "ingress", "target": 8080, "published": "31000", "host_ip": "127.0.0.1", "protocol": "tcp"}],
+       "healthcheck": {"test": ["CMD", "true"], "interval": "1s"},
+       "depends_on": {"migrate": {"condition": "service_completed_successfully", "required": True}}}
+MIGRATE = {"image": "web:1", "command": ["migrate"]}
+MODEL = {"services": {"web": WEB, "migrate": MIGRATE}, "networks": {"default": {"name": "env_default"}},
+         "volumes": {"data": {"name": "env_data"}, "shared": {"name": "shared", "external": True}}}
+
+
+def plan(model=MODEL, **profile):
+    found = Profile.model_validate({"name": "p", "environment": "test", "compose_files": ["c.yml"], **profile})
+    requests = port_requests(found, model, {})
+    return resolve_plan(found, model, name="env", env=compose_env(found, {}),
+                        host_ports={r.key: 31000 for r in requests}, requests=requests)
+
+
+def test_ports_become_host_mode_limits_move_and_names_resolve_to_tasks():
+    stack, _ = render_stack(plan(), MODEL)
+    web = stack["services"]["web"]
+    assert web["ports"] == [{"target": 8080, "protocol": "tcp", "mode": "host", "published": 31000}]
+    assert web["deploy"]["resources"] == {"limits": {"memory": "67108864", "cpus": "0.5"}}
+    assert web["deploy"]["endpoint_mode"] == "dnsrr" and stack["services"]["migrate"]["deploy"]["endpoint_mode"] == "dnsrr"
+    assert web["healthcheck"] == {"test": ["CMD", "true"], "interval": "1s"}  # kept
+    assert web["labels"][L.SERVICE] == "web" and web["deploy"]["labels"][L.ENVIRONMENT] == "env"
+    assert not {"container_name", "restart", "mem_limit", "cpus", "depends_on", "entrypoint", "privileged"} & set(web)
+    assert stack["networks"]["default"]["driver"] == "overlay"
+    assert stack["volumes"]["shared"] == {"external": True, "name": "shared"} and L.MANAGED in stack["volumes"]["data"]["labels"]
+
+
+def test_every_key_dropped_or_changed_is_said():
+    _, notes = render_stack(plan(), MODEL)
+    assert notes == [
+        "web: privileged dropped (docker stack deploy does not support it)",
+        "web: container_name web dropped (swarm names each task)",
+        "web: depends_on carried out by netra-stack: web starts once migrate is ready",
+        "web: mem_limit and cpus -> deploy.resources.limits",
+        "web: restart unless-stopped -> deploy.restart_policy.condition any",
+        "web: port 8080: host_ip 127.0.0.1 dropped (swarm publishes on every address of the node)",
+        "web: ports published in host mode, on the node that runs each task",
+    ]
+
+
+def test_a_one_shot_is_not_restarted_and_services_wait_for_their_stage_at_zero_replicas():
+    stack, _ = render_stack(plan(), MODEL, started=["migrate"])
+    assert stack["services"]["migrate"]["deploy"]["restart_policy"] == {"condition": "none"}  # web waits for it
+    assert stack["services"]["migrate"]["deploy"]["replicas"] == 1 and stack["services"]["web"]["deploy"]["replicas"] == 0
+
+
+def test_replicas_come_from_scale_then_the_profile_then_the_file():
+    model = {"services": {"web": {"image": "web:1", "deploy": {"replicas": 2, "placement": {"max_replicas_per_node": 1}}}}}
+    assert render_stack(plan(model), model)[0]["services"]["web"]["deploy"]["replicas"] == 2
+    deploy = render_stack(plan(model, services={"web": {"replicas": 3}}), model)[0]["services"]["web"]["deploy"]
+    assert deploy["replicas"] == 3 and deploy["placement"] == {"max_replicas_per_node": 1}  # passed through
+    scaled = render_stack(plan(model, services={"web": {"replicas": 3}}), model, replicas={"web": 0})[0]
+    assert scaled["services"]["web"]["deploy"]["replicas"] == 0
+
+
+def test_host_networking_with_several_replicas_is_a_profile_error_naming_service_and_key():
+    model = {"services": {"agent": {"image": "agent:1", "network_mode": "host"}}}
+    with pytest.raises(ProfileError, match=r"services\.agent\.replicas = 2: the service has network_mode: host"):
+        render_stack(plan(model, services={"agent": {"replicas": 2}}), model)
