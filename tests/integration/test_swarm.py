@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import urllib.request
 
 import pytest
@@ -55,6 +56,11 @@ def test_mini_runs_on_swarm_healthy_reachable_and_is_removed_completely(swarm, s
         assert {s.service: s.state for s in report.services} == {"web": HealthState.HEALTHY,
                                                                   "worker": HealthState.HEALTHY}
         assert 30000 <= ports["web"] <= 40000
+        (web,) = [b for b in manager.get_ports(name) if b.service == "web"]
+        assert (web.host_ip, web.host_port) == (swarm.manager.address, ports["web"])  # the node that serves it
+        listed = run_cli("status", "--backend", "swarm", "--json", env=swarm_env)
+        (found,) = [e for e in json.loads(listed.stdout) if e["name"] == name]
+        assert found["services"] == {"web": "running", "worker": "running"}, found
         with urllib.request.urlopen(f"http://{swarm.manager.address}:{ports['web']}/", timeout=10) as answer:
             assert answer.read().decode().strip() == "ok"
         assert stack_resources(swarm, name)
@@ -73,6 +79,20 @@ def test_config_shows_the_stack_and_what_swarm_does_differently(swarm, swarm_env
     assert result.returncode == 0, result.stderr
     assert "mode: host" in result.stdout and "endpoint_mode: dnsrr" in result.stdout
     assert "# web: port 8080: host_ip 127.0.0.1 dropped" in result.stdout
+
+
+def test_the_example_stack_renders_for_swarm_with_every_change_said(mini_env):
+    import yaml
+
+    from tests.helpers import REAL_PROFILES
+
+    result = run_cli("config", "--profile", "prod-swarm", env={**mini_env, "NETRA_STACK_PROFILE_PATH": str(REAL_PROFILES)})
+    assert result.returncode == 0, result.stderr
+    stack = yaml.safe_load(result.stdout)
+    assert set(stack["services"]) == {"postgres", "redis", "backend", "auth", "frontend"}
+    assert all(s["deploy"]["endpoint_mode"] == "dnsrr" and "depends_on" not in s for s in stack["services"].values())
+    assert "# backend: depends_on carried out by netra-stack: backend starts once postgres, redis are ready" in result.stdout
+    assert "POSTGRES_PASSWORD: '***'" in result.stdout  # masked, as for compose
 
 
 def test_an_engine_that_is_no_swarm_manager_is_one_line_and_exit_5(mini_env):
@@ -167,3 +187,11 @@ def test_a_node_whose_engine_is_unknown_stops_the_deploy_by_name_with_nothing_le
     assert nodes.docker("service", "ls", "-q", host=swarm3.manager.host).stdout.split() == []  # nothing half-deployed
     for node in swarm3.nodes:
         assert nodes.docker("ps", "-aq", "--filter", "label=com.docker.stack.namespace", host=node.host).stdout.split() == []
+
+
+def test_clean_removes_a_swarm_environment_completely(swarm, swarm_env):
+    name, _ = StackManager("mini", environ=swarm_env, backend="swarm").acquire_environment(wait=False)
+    result = run_cli("clean", "--all", "--backend", "swarm", "--json", env=swarm_env)
+    assert result.returncode == 0, result.stderr
+    assert {"kind": "environment", "name": name} in json.loads(result.stdout)["removed"]
+    assert stack_resources(swarm, name) == []

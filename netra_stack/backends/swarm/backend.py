@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from netra_stack.backends.base import LineCallback
 from netra_stack.backends.compose.backend import ComposeBackend
-from netra_stack.model.decisions import EngineFailure
+from netra_stack.model import labels as L
+from netra_stack.model.decisions import EngineFailure, PortBinding
 from netra_stack.model.errors import DockerUnavailableError, EngineError
 from netra_stack.model.instances import Instance
 from netra_stack.planning.graph import COMPLETED, HEALTHY, STARTED
@@ -268,10 +269,10 @@ class SwarmBackend(ComposeBackend):
         its container, inspected on its node where netra-stack reaches that node's engine, or else
         the task as the manager knows it (state, exit code; a running task with a healthcheck has
         passed it). `detail=False`: the tasks alone."""
-        from netra_stack.model import labels as L
-
         client = self.engine.client()
-        hostnames = {n.id: n.attrs["Description"]["Hostname"] for n in client.nodes.list()}
+        listed = client.nodes.list()
+        hostnames = {n.id: n.attrs["Description"]["Hostname"] for n in listed}
+        addresses = {n.attrs["Description"]["Hostname"]: n.attrs["Status"].get("Addr", "") for n in listed}
         found = []
         for service in client.services.list(filters={"label": L.managed_filter(environment)}):
             current: dict[Any, dict] = {}
@@ -289,7 +290,9 @@ class SwarmBackend(ComposeBackend):
                     found.append(replace(inspected, node=hostname, healthcheck=()))
                 else:
                     found.append(task_instance(task, hostname))
-        return found
+        # A host-mode port is served on the address of the node that runs the task.
+        return [replace(i, ports=[replace(b, host_ip=addresses.get(i.node) or b.host_ip)
+                                  if b.host_ip in ("0.0.0.0", "::", "") else b for b in i.ports]) for i in found]
 
     def _engine_of(self, instance: Instance) -> Engine:
         return self._where.get(instance.id) or self.node_engines.get(instance.node) or self.engine
@@ -349,11 +352,14 @@ def task_instance(task: Mapping[str, Any], node: str) -> Instance:
 
     status = task.get("Status", {})
     spec = task.get("Spec", {}).get("ContainerSpec", {})
+    labels = dict(spec.get("Labels") or {})
+    ports = [PortBinding(L.service_of(labels), p["TargetPort"], p.get("Protocol", "tcp"), "0.0.0.0", p["PublishedPort"])
+             for p in (status.get("PortStatus") or {}).get("Ports") or [] if p.get("PublishedPort")]
     state = status.get("State", "new")
     container = status.get("ContainerStatus") or {}
     return Instance(
         id=container.get("ContainerID") or task["ID"], name=f"{task.get('ServiceID', '')[:12]}.{task.get('Slot', '')}",
-        labels=dict(spec.get("Labels") or {}), status=TASK_STATUS.get(state, "created"),
+        labels=labels, status=TASK_STATUS.get(state, "created"), ports=ports,
         exit_code=container.get("ExitCode") if state in ("complete", "failed", "shutdown") else None,
         health="healthy" if state == "running" and spec.get("Healthcheck") else None,
         health_output=status.get("Err") or status.get("Message", ""), created=parse_time(task.get("CreatedAt")),
