@@ -10,7 +10,7 @@ import pytest
 
 from netra_stack.lifecycle.context import Reporter
 from netra_stack.manager import StackManager
-from netra_stack.model.errors import DockerUnavailableError, ExitCode
+from netra_stack.model.errors import DockerUnavailableError, ExitCode, NotHealthyError
 from netra_stack.model.health import HealthState
 from tests.testbed import nodes
 
@@ -195,3 +195,19 @@ def test_clean_removes_a_swarm_environment_completely(swarm, swarm_env):
     assert result.returncode == 0, result.stderr
     assert {"kind": "environment", "name": name} in json.loads(result.stdout)["removed"]
     assert stack_resources(swarm, name) == []
+
+
+def test_a_task_the_swarm_keeps_killing_as_unhealthy_fails_the_wait_with_its_error(swarm, swarm_env):
+    env = {**swarm_env, "NETRA_STACK_PROFILE_PATH": str(SWARM_PROFILES)}
+    manager = StackManager("swarm-unhealthy", environ=env)
+    with pytest.raises(NotHealthyError) as failed:
+        manager.acquire_environment()
+    (sick,) = failed.value.report.services
+    # Failed fast, not at the 60 s timeout: Docker's verdict on the running task, or, once the
+    # swarm has killed and replaced it twice, the crash loop with the swarm's reason.
+    assert "not healthy after" not in str(failed.value)
+    if sick.state is HealthState.STOPPED:
+        assert sick.detail.startswith("crash-looping (") and "dockerexec: unhealthy container" in sick.docker_probe
+    else:
+        assert (sick.state, sick.detail) == (HealthState.UNHEALTHY, "Docker healthcheck failing")
+    assert stack_resources(swarm, manager.env_name) == []  # removed after the failure

@@ -73,3 +73,37 @@ def test_host_networking_with_several_replicas_is_a_profile_error_naming_service
     model = {"services": {"agent": {"image": "agent:1", "network_mode": "host"}}}
     with pytest.raises(ProfileError, match=r"services\.agent\.replicas = 2: the service has network_mode: host"):
         render_stack(plan(model, services={"agent": {"replicas": 2}}), model)
+
+
+# --- what runs: tasks ------------------------------------------------------------------------------
+
+
+def task(slot, created, state, error="", exit_code=None):
+    return {"ID": f"t{slot}{created}", "Slot": slot, "CreatedAt": f"2026-12-01T10:00:0{created}Z",
+            "Status": {"State": state, "Err": error, "ContainerStatus": {"ExitCode": exit_code}}}
+
+
+def test_the_newest_task_of_each_slot_comes_with_the_failures_before_it():
+    from netra_stack.backends.swarm.backend import current_tasks
+
+    unhealthy = "task: non-zero exit (137): dockerexec: unhealthy container"
+    tasks = [task(1, 1, "failed", unhealthy, 137), task(1, 3, "starting"), task(1, 2, "failed", unhealthy, 137),
+             task(2, 1, "running"), task(2, 0, "shutdown")]
+    found = {newest["Slot"]: (newest["ID"], [t["ID"] for t in failed]) for newest, failed in current_tasks(tasks)}
+    assert found == {1: ("t13", ["t12", "t11"]), 2: ("t21", [])}  # a task shut down in an update is no failure
+
+
+def test_a_slot_that_keeps_failing_reads_as_a_crash_loop_with_the_swarms_error():
+    from netra_stack.backends.swarm.backend import current_tasks, with_failures, task_instance
+    from netra_stack.model.health import HealthState, judge
+
+    unhealthy = "task: non-zero exit (137): dockerexec: unhealthy container"
+    (newest, failed), = current_tasks([task(1, 1, "failed", unhealthy, 137), task(1, 2, "failed", unhealthy, 137),
+                                       task(1, 3, "preparing")])
+    instance = with_failures(task_instance(newest, "node1"), failed)
+    assert (instance.status, instance.restart_count, instance.exit_code) == ("restarting", 2, 137)
+    verdict = judge("web", instance, None, one_shot=False)
+    assert verdict.state is HealthState.STOPPED and verdict.detail == "crash-looping (2 restarts, last exit 137)"
+    assert verdict.docker_probe == unhealthy
+    running = with_failures(task_instance(task(1, 4, "running"), "node1"), failed)
+    assert (running.status, running.restart_count) == ("running", 2)

@@ -39,6 +39,7 @@ NODES_VAR = "NETRA_SWARM_NODES"
 REMOVAL_TIMEOUT = 60.0  # seconds `down` waits for the stack's tasks and networks to go
 PLACEMENT_TIMEOUT = 120.0  # seconds `up` waits for the tasks it started to have a container
 SETTLED = {"running", "complete", "failed", "rejected", "shutdown"}  # past starting its container
+CANNOT_START = ("no suitable node", "starting container failed", "invalid", "No such image")  # task errors before it ran
 PORT_TAKEN = "host port {port} of service {service} is in use on every node"  # how failure() knows it again
 
 
@@ -191,6 +192,7 @@ class SwarmBackend(ComposeBackend):
                 if service is None:
                     continue
                 tasks = sorted(found.tasks(), key=lambda t: t.get("CreatedAt", ""), reverse=True)
+                ran = False  # a task of this deploy ran (and failed since): the wait judges the rest
                 for task in tasks:  # a task of this deploy that failed to start (a port taken outside the swarm, ...)
                     if (parse_time(task.get("CreatedAt")) or since) < since:
                         break
@@ -200,13 +202,16 @@ class SwarmBackend(ComposeBackend):
                         port = next((p.host for p in plan.intents[service].ports if p.host), "?")
                         raise EngineError(f"swarm: port {port} of {service} is taken on every node that could run it",
                                           stderr=f"{PORT_TAKEN.format(service=service, port=port)}: {error}")
-                    if status.get("State") in ("failed", "rejected") or error.startswith("no suitable node"):
+                    # A task that could not start fails the deploy; one that ran and failed (an exit,
+                    # an unhealthy kill) is the wait's to judge, as a crash loop or an exit.
+                    if status.get("State") == "rejected" or error.startswith(CANNOT_START):
                         raise EngineError(f"the task of {service} cannot run: {error or status.get('State')}",
                                           stderr=f"{service}: {error or status.get('State')}")
+                    ran = ran or status.get("State") == "failed"
                 status = (tasks[0] if tasks else {}).get("Status", {})
                 state = status.get("State", "new")
                 # A task waiting for its healthcheck is `starting` once its process runs (its ports are bound).
-                if state not in SETTLED and not (state == "starting" and (status.get("ContainerStatus") or {}).get("PID")):
+                if not ran and state not in SETTLED and not (state == "starting" and (status.get("ContainerStatus") or {}).get("PID")):
                     pending.append(f"{service} ({state})")
             if not pending:
                 return
@@ -224,7 +229,11 @@ class SwarmBackend(ComposeBackend):
     def down(self, environment: str, on_line: LineCallback | None = None) -> None:
         try:
             if self._stack_services(environment):
-                self._docker("stack", "rm", environment)
+                try:
+                    self._docker("stack", "rm", environment)
+                except EngineError:  # e.g. a network still in use by a task that is stopping: removed below
+                    if self._stack_services(environment):
+                        raise
             self._wait_until_gone(environment)
             for engine in self.node_engines.values():  # stack rm leaves volumes, on each node
                 for volume in engine.volumes(environment):
@@ -236,13 +245,20 @@ class SwarmBackend(ComposeBackend):
         return self._docker("service", "ls", "-q", "--filter", f"label={STACK_LABEL}={environment}").split()
 
     def _wait_until_gone(self, environment: str) -> None:
-        """`docker stack rm` returns at once: wait until the stack's containers and networks are
-        gone from every node netra-stack can reach."""
+        """`docker stack rm` returns at once, and gives up on a network a stopping task still uses:
+        wait until the stack's containers are gone from every node netra-stack can reach, and
+        remove what is left of its networks."""
         deadline = time.monotonic() + REMOVAL_TIMEOUT
         selector = {"label": f"{STACK_LABEL}={environment}"}
         while True:
-            left = [item for engine in self.node_engines.values()
-                    for item in engine.api.containers(all=True, filters=selector) + engine.api.networks(filters=selector)]
+            containers = [c for engine in self.node_engines.values() for c in engine.api.containers(all=True, filters=selector)]
+            networks = [] if containers else self.engine.api.networks(filters=selector)
+            for network in networks:  # an overlay network: removed through the manager, on every node
+                try:
+                    self.engine.api.remove_network(network["Id"])
+                except Exception:  # still detaching, or gone meanwhile: looked at again below
+                    pass
+            left = containers + [n for engine in self.node_engines.values() for n in engine.api.networks(filters=selector)]
             if not left:
                 return
             if time.monotonic() > deadline:
@@ -256,7 +272,25 @@ class SwarmBackend(ComposeBackend):
         super().forget(environment)
 
     def scale(self, environment: str, replicas: Mapping[str, int]) -> None:
+        """Scale, and return once each service runs that many tasks (started, or done)."""
         self._docker("service", "scale", "--detach", *(f"{environment}_{s}={n}" for s, n in replicas.items()))
+        deadline = time.monotonic() + PLACEMENT_TIMEOUT
+        while True:
+            short = {}
+            for found in self.engine.client().services.list(filters={"label": f"{STACK_LABEL}={environment}"}):
+                service = found.name.removeprefix(f"{environment}_")
+                if service in replicas:
+                    running = [t for t, _ in current_tasks(found.tasks()) if t.get("DesiredState") == "running"
+                               and t.get("Status", {}).get("State") in ("running", "complete")]
+                    if len(running) != replicas[service]:
+                        short[service] = len(running)
+            if not short:
+                return
+            if time.monotonic() > deadline:
+                message = "not scaled after {:.0f}s: {}".format(PLACEMENT_TIMEOUT, ", ".join(
+                    f"{s} runs {n} of {replicas[s]}" for s, n in short.items()))
+                raise EngineError(message, hint=f"`docker stack ps {environment} --no-trunc` says why", stderr=message)
+            time.sleep(0.1)
 
     def restart(self, environment: str, services: Sequence[str]) -> None:
         for service in services:
@@ -275,10 +309,7 @@ class SwarmBackend(ComposeBackend):
         addresses = {n.attrs["Description"]["Hostname"]: n.attrs["Status"].get("Addr", "") for n in listed}
         found = []
         for service in client.services.list(filters={"label": L.managed_filter(environment)}):
-            current: dict[Any, dict] = {}
-            for task in sorted(service.tasks(), key=lambda t: t.get("CreatedAt", "")):
-                current[task.get("Slot") or task.get("NodeID")] = task  # the newest of each slot
-            for task in current.values():
+            for task, failed in current_tasks(service.tasks()):
                 hostname = hostnames.get(task.get("NodeID", ""), "")
                 container = (task.get("Status", {}).get("ContainerStatus") or {}).get("ContainerID")
                 engine = self.node_engines.get(hostname)
@@ -287,9 +318,10 @@ class SwarmBackend(ComposeBackend):
                     self._where[inspected.id] = engine
                     # No healthcheck for netra-stack to run in Docker's stead: the swarm routes to a
                     # task (its name resolves to it) only once Docker's own healthcheck passed.
-                    found.append(replace(inspected, node=hostname, healthcheck=()))
+                    instance = replace(inspected, node=hostname, healthcheck=())
                 else:
-                    found.append(task_instance(task, hostname))
+                    instance = task_instance(task, hostname)
+                found.append(with_failures(instance, failed))
         # A host-mode port is served on the address of the node that runs the task.
         return [replace(i, ports=[replace(b, host_ip=addresses.get(i.node) or b.host_ip)
                                   if b.host_ip in ("0.0.0.0", "::", "") else b for b in i.ports]) for i in found]
@@ -339,6 +371,29 @@ class NodesWatch:
     def close(self) -> None:
         for watch in self._watches:
             watch.close()
+
+
+def current_tasks(tasks: Iterable[Mapping[str, Any]]) -> list[tuple[Mapping[str, Any], list[Mapping[str, Any]]]]:
+    """The newest task of each slot (of each node, for a global service), with the tasks of that
+    slot that failed before it, newest first: the swarm replaces a failed task with a new one."""
+    slots: dict[Any, list[Mapping[str, Any]]] = {}
+    for task in sorted(tasks, key=lambda t: t.get("CreatedAt", ""), reverse=True):
+        slots.setdefault(task.get("Slot") or task.get("NodeID"), []).append(task)
+    return [(newest, [t for t in older if t.get("Status", {}).get("State") in ("failed", "rejected")])
+            for newest, *older in slots.values()]
+
+
+def with_failures(instance: Instance, failed: Sequence[Mapping[str, Any]]) -> Instance:
+    """An instance whose slot has failed before: how often (its restart count) and, while its new
+    task is not running yet, the last failure's error and exit code (a crash loop shows as one)."""
+    if not failed:
+        return instance
+    if instance.running or instance.status == "exited":
+        return replace(instance, restart_count=len(failed))
+    last = failed[0].get("Status", {})
+    return replace(instance, status="restarting", restart_count=len(failed),
+                   exit_code=(last.get("ContainerStatus") or {}).get("ExitCode"),
+                   health_output=last.get("Err") or instance.health_output)
 
 
 # A task's state as a container's status (what the health judge reads).
