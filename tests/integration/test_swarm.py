@@ -211,3 +211,34 @@ def test_a_task_the_swarm_keeps_killing_as_unhealthy_fails_the_wait_with_its_err
     else:
         assert (sick.state, sick.detail) == (HealthState.UNHEALTHY, "Docker healthcheck failing")
     assert stack_resources(swarm, manager.env_name) == []  # removed after the failure
+
+
+HOLDER = """
+import os, sys, time
+from netra_stack import StackManager
+with StackManager("mini", backend="swarm") as (name, ports):
+    print(name, flush=True)
+    time.sleep(600)
+"""
+
+
+def test_a_swarm_environment_whose_holder_is_sigkilled_is_reaped_by_its_watchdog(swarm, swarm_env):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.helpers import REPO
+
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER], env=swarm_env, cwd=REPO, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        name = holder.stdout.readline().strip()
+        assert name.startswith("mini-") and stack_resources(swarm, name), holder.stderr.read()
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(timeout=30)
+    deadline = time.monotonic() + 90  # about 1 s to notice, then the stack's removal
+    while stack_resources(swarm, name):
+        assert time.monotonic() < deadline, f"{name} was not reaped"
+        time.sleep(0.5)
