@@ -160,15 +160,6 @@ class PortsPolicy(_Strict):
         return value
 
 
-class SwarmSettings(_Strict):
-    """What the swarm backend needs to know beyond the compose files."""
-
-    registry: str | None = Field(
-        None, description="A registry every node can pull from, e.g. 'registry.local:5000': images built here are "
-        "pushed there before the deploy. Without one, they are loaded into each node's engine (NETRA_SWARM_NODES)."
-    )
-
-
 class Profile(_Strict):
     """An environment: its compose files, services, limits, ports, cache policy and plugins."""
 
@@ -218,7 +209,6 @@ class Profile(_Strict):
     plugins: list[str] = Field(default_factory=list, description="Plugin modules or files to load.")
     disable_plugins: list[str] = Field(default_factory=list, description="Plugin names to block.")
     services: dict[str, ServiceSettings] = Field(default_factory=dict)
-    swarm: SwarmSettings = Field(default_factory=SwarmSettings)
 
     @property
     def root(self) -> Path:
