@@ -242,3 +242,14 @@ def test_a_swarm_environment_whose_holder_is_sigkilled_is_reaped_by_its_watchdog
     while stack_resources(swarm, name):
         assert time.monotonic() < deadline, f"{name} was not reaped"
         time.sleep(0.5)
+
+
+def test_replicas_that_cannot_share_a_nodes_port_name_service_and_port_and_leave_no_stack(swarm, swarm_env):
+    env = {**swarm_env, "NETRA_STACK_PROFILE_PATH": str(SWARM_PROFILES)}
+    result = run_cli("up", "--profile", "swarm-crowded", env=env)
+    assert result.returncode == ExitCode.ENGINE_ERROR, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: starting swarm-crowded-") and "of service web is in use on every node" in last, last
+    assert "attempt 1/3" in result.stderr and "choosing again" in result.stderr  # a range port: chosen again first
+    name = last.removeprefix("error: starting ").split()[0]
+    assert stack_resources(swarm, name) == []

@@ -49,7 +49,7 @@ class SwarmBackend(ComposeBackend):
 
     def __init__(self, environ: Mapping[str, str]) -> None:
         super().__init__(environ)
-        self._stacks: dict[str, tuple[Plan, dict[str, Any], list[str]]] = {}  # environment -> plan, model, notes
+        self._models: dict[str, tuple[Plan, dict[str, Any]]] = {}  # environment -> its plan, resolved with the override
         self._started: dict[str, set[str]] = {}  # environment -> the services scaled up so far
         self._where: dict[str, Engine] = {}  # instance id -> the engine of the node that runs it
 
@@ -97,11 +97,11 @@ class SwarmBackend(ComposeBackend):
 
     def _model(self, plan: Plan) -> dict[str, Any]:
         """Compose's resolved model of the files with the plan's override, once per plan."""
-        found = self._stacks.get(plan.name)
+        found = self._models.get(plan.name)
         if found and found[0] is plan:
             return found[1]
         model = self._project(plan).config()
-        self._stacks[plan.name] = (plan, model, [])
+        self._models[plan.name] = (plan, model)
         return model
 
     def _render(self, plan: Plan, started: Iterable[str] | None = None) -> tuple[dict[str, Any], list[str]]:
@@ -267,7 +267,7 @@ class SwarmBackend(ComposeBackend):
             time.sleep(0.2)
 
     def forget(self, environment: str) -> None:
-        self._stacks.pop(environment, None)
+        self._models.pop(environment, None)
         self._started.pop(environment, None)
         super().forget(environment)
 
