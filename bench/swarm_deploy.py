@@ -59,7 +59,7 @@ def gone(name: str) -> None:
         time.sleep(0.2)
 
 
-def timed(action) -> float:
+def seconds(action) -> float:
     started = time.perf_counter()
     action()
     return time.perf_counter() - started
@@ -83,15 +83,15 @@ try:
     def stack_up() -> float:
         name = f"bench-{uuid.uuid4().hex[:6]}"
         names["stack"].append(name)
-        return timed(lambda: nodes.docker("stack", "deploy", "--detach=false", "--resolve-image", "never",
+        return seconds(lambda: nodes.docker("stack", "deploy", "--detach=false", "--resolve-image", "never",
                                           "--compose-file", str(stack_file), name, host=host, timeout=600))
 
     def netra_down() -> float:
-        return timed(lambda: netra("down", "--profile", args.profile, "--name", names["netra"].pop()))
+        return seconds(lambda: netra("down", "--profile", args.profile, "--name", names["netra"].pop()))
 
     def stack_down() -> float:
         name = names["stack"].pop()
-        return timed(lambda: (nodes.docker("stack", "rm", name, host=host), gone(name)))
+        return seconds(lambda: (nodes.docker("stack", "rm", name, host=host), gone(name)))
 
     ups: dict[str, list[float]] = {"netra-stack up --backend swarm": [], "docker stack deploy --detach=false": []}
     downs: dict[str, list[float]] = {"netra-stack down": [], "docker stack rm + polling until gone": []}

@@ -4,6 +4,7 @@ backend a command acts through. Only click is imported here; the rest inside the
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 
 import click
 
@@ -23,6 +24,17 @@ def manager(profile: str | None, **options):
 
     return StackManager(profile, reporter=CliReporter(terminal()),
                         backend=click.get_current_context().meta.get(BACKEND), **options)
+
+
+@contextmanager
+def managing(profile: str | None, **options):
+    """The manager of a long command, its progress display closed when the command ends (the
+    live table of a wait included), whether it succeeds or not."""
+    chosen = manager(profile, **options)
+    try:
+        yield chosen
+    finally:
+        chosen.reporter.close()
 
 
 def backend(plugins=None):

@@ -18,7 +18,8 @@ class CliReporter(Reporter):
         self.terminal = terminal
         self.stream_logs = terminal.verbosity > 0
         self._seen: dict[str, str] = {}
-        self._live = None
+        self._live = None  # the live table while waiting (a terminal), and what redraws it
+        self._update = None
 
     def event(self, message: str) -> None:
         self.terminal.progress(message)

@@ -62,6 +62,7 @@ class Node:
 @dataclass
 class Cluster:
     id: str
+    folder: Path  # the nodes' socket folders
     nodes: list[Node] = field(default_factory=list)
 
     @property
@@ -83,8 +84,7 @@ class Cluster:
 
     def remove(self) -> None:
         remove_by_label(f"{TESTBED}={self.id}")
-        for node in self.nodes:
-            shutil.rmtree(node.socket_dir.parent, ignore_errors=True)
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def remove_by_label(selector: str) -> None:
@@ -113,15 +113,15 @@ def remove_leftovers() -> None:
 def start(nodes: int = 1, timeout: float = 90) -> Cluster:
     """A swarm of `nodes` nodes (the first the manager, the others workers), ready to deploy to.
     What was made is removed again if it fails to come up."""
-    cluster = Cluster(uuid.uuid4().hex[:8])
+    id = uuid.uuid4().hex[:8]
+    cluster = Cluster(id, Path(tempfile.mkdtemp(prefix=f"netra-testbed-{id}-")))
     labels = ["--label", f"{TESTBED}={cluster.id}", "--label", f"{OWNER}={os.getpid()}"]
     network = f"netra-testbed-{cluster.id}"
     try:
         docker("network", "create", *labels, "--opt", "com.docker.network.driver.mtu=1450", network)
-        base = Path(tempfile.mkdtemp(prefix=f"netra-testbed-{cluster.id}-"))
         for number in range(nodes):
             name = f"{network}-node{number}"
-            sockets = base / f"node{number}"
+            sockets = cluster.folder / f"node{number}"
             sockets.mkdir()
             docker("volume", "create", *labels, name)
             docker("run", "-d", "--name", name, "--hostname", f"node{number}", *labels, "--network", network,
@@ -141,7 +141,6 @@ def start(nodes: int = 1, timeout: float = 90) -> Cluster:
         return cluster
     except BaseException:
         cluster.remove()
-        remove_by_label(f"{TESTBED}={cluster.id}")
         raise
 
 

@@ -93,7 +93,7 @@ def test_parallel_without_xdist_is_refused_before_anything_starts(monkeypatch):
 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "xdist" else real(name, *a))
-    monkeypatch.setattr(test_command, "manager", lambda *a, **k: pytest.fail("no manager may be made"))
+    monkeypatch.setattr(test_command, "managing", lambda *a, **k: pytest.fail("no manager may be made"))
     result = CliRunner().invoke(cli.main, ["test", "--parallel", "4"])
     assert result.exit_code == 2
     assert result.output.strip().splitlines() == [

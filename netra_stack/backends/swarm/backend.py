@@ -16,7 +16,7 @@ import re
 import subprocess
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
@@ -52,6 +52,7 @@ class SwarmBackend(ComposeBackend):
         self._models: dict[str, tuple[Plan, dict[str, Any]]] = {}  # environment -> its plan, resolved with the override
         self._started: dict[str, set[str]] = {}  # environment -> the services scaled up so far
         self._where: dict[str, Engine] = {}  # instance id -> the engine of the node that runs it
+        self._nodes: dict[str, tuple[str, str]] = {}  # node id -> (hostname, address)
 
     @cached_property
     def node_engines(self) -> dict[str, Engine]:
@@ -137,9 +138,8 @@ class SwarmBackend(ComposeBackend):
         path.write_text(yaml.safe_dump(stack, sort_keys=False))
         output = self._docker("stack", "deploy", "--detach=true", "--resolve-image", "never", "--prune",
                               "--compose-file", str(path), plan.name)
-        for line in output.splitlines():
-            if on_line:
-                on_line(line)
+        for line in output.splitlines() if on_line else ():
+            on_line(line)
         self._wait_for_tasks(plan, services or plan.services)
 
     def _distribute(self, images: Sequence[str]) -> None:
@@ -180,45 +180,57 @@ class SwarmBackend(ComposeBackend):
         service's task has a container (so that the wait finds one to judge), or fail with the
         task's error: no node to place it on (a host port taken on every node, constraints no
         node meets), an image missing."""
+        since = datetime.now(timezone.utc) - timedelta(seconds=1)  # the tasks of this deploy, not earlier ones
+        wanted = set(services)
+
+        def pending() -> list[str]:
+            found = {name: self._placement(plan, name, service.tasks(), since)
+                     for name, service in self._services(plan.name).items() if name in wanted}
+            return [f"{name} ({state})" for name, state in found.items() if state]
+
+        self._until(plan.name, PLACEMENT_TIMEOUT, "tasks not scheduled", pending)
+
+    @staticmethod
+    def _placement(plan: Plan, service: str, tasks: list[dict[str, Any]], since: datetime) -> str | None:
+        """The state a service's newest task still waits in, or None once it is past it; an error
+        for a task of this deploy that could not start. One that ran and failed (an exit, an
+        unhealthy kill) is the wait's to judge, as a crash loop or an exit."""
         from netra_stack.backends.compose.engine import parse_time
 
-        since = datetime.now(timezone.utc) - timedelta(seconds=1)  # the tasks of this deploy, not earlier ones
-        deadline = time.monotonic() + PLACEMENT_TIMEOUT
-        names = {f"{plan.name}_{s}": s for s in services}
-        while True:
-            pending = []
-            for found in self.engine.client().services.list(filters={"label": f"{STACK_LABEL}={plan.name}"}):
-                service = names.get(found.name)
-                if service is None:
-                    continue
-                tasks = sorted(found.tasks(), key=lambda t: t.get("CreatedAt", ""), reverse=True)
-                ran = False  # a task of this deploy ran (and failed since): the wait judges the rest
-                for task in tasks:  # a task of this deploy that failed to start (a port taken outside the swarm, ...)
-                    if (parse_time(task.get("CreatedAt")) or since) < since:
-                        break
-                    status = task.get("Status", {})
-                    error = status.get("Err") or ""
-                    if "port already in use" in error:  # the scheduler found no node with the port free
-                        port = next((p.host for p in plan.intents[service].ports if p.host), "?")
-                        raise EngineError(f"swarm: port {port} of {service} is taken on every node that could run it",
-                                          stderr=f"{PORT_TAKEN.format(service=service, port=port)}: {error}")
-                    # A task that could not start fails the deploy; one that ran and failed (an exit,
-                    # an unhealthy kill) is the wait's to judge, as a crash loop or an exit.
-                    if status.get("State") == "rejected" or error.startswith(CANNOT_START):
-                        raise EngineError(f"the task of {service} cannot run: {error or status.get('State')}",
-                                          stderr=f"{service}: {error or status.get('State')}")
-                    ran = ran or status.get("State") == "failed"
-                status = (tasks[0] if tasks else {}).get("Status", {})
-                state = status.get("State", "new")
-                # A task waiting for its healthcheck is `starting` once its process runs (its ports are bound).
-                if not ran and state not in SETTLED and not (state == "starting" and (status.get("ContainerStatus") or {}).get("PID")):
-                    pending.append(f"{service} ({state})")
-            if not pending:
-                return
+        tasks = sorted(tasks, key=lambda t: t.get("CreatedAt", ""), reverse=True)
+        ran = False
+        for task in tasks:
+            if (parse_time(task.get("CreatedAt")) or since) < since:
+                break
+            status = task.get("Status", {})
+            error = status.get("Err") or ""
+            if "port already in use" in error:  # the scheduler found no node with the port free
+                port = next((p.host for p in plan.intents[service].ports if p.host), "?")
+                raise EngineError(f"swarm: port {port} of {service} is taken on every node that could run it",
+                                  stderr=f"{PORT_TAKEN.format(service=service, port=port)}: {error}")
+            if status.get("State") == "rejected" or error.startswith(CANNOT_START):
+                raise EngineError(f"the task of {service} cannot run: {error or status.get('State')}",
+                                  stderr=f"{service}: {error or status.get('State')}")
+            ran = ran or status.get("State") == "failed"
+        status = (tasks[0] if tasks else {}).get("Status", {})
+        state = status.get("State", "new")
+        # A task waiting for its healthcheck is `starting` once its process runs (its ports are bound).
+        started = state == "starting" and (status.get("ContainerStatus") or {}).get("PID")
+        return None if ran or state in SETTLED or started else state
+
+    def _until(self, environment: str, timeout: float, what: str, waiting: Callable[[], list[str]]) -> None:
+        """Poll `waiting` (what is still awaited) until it is empty; after `timeout`, fail naming it."""
+        deadline = time.monotonic() + timeout
+        while left := waiting():
             if time.monotonic() > deadline:
-                message = f"tasks not scheduled after {PLACEMENT_TIMEOUT:.0f}s: {', '.join(pending)}"
-                raise EngineError(message, hint=f"`docker stack ps {plan.name} --no-trunc` says why", stderr=message)
+                message = f"{what} after {timeout:.0f}s: {', '.join(left)}"
+                raise EngineError(message, hint=f"`docker stack ps {environment} --no-trunc` says why", stderr=message)
             time.sleep(0.1)
+
+    def _services(self, environment: str) -> dict[str, Any]:
+        """The stack's services by their name in the files."""
+        found = self.engine.client().services.list(filters={"label": f"{STACK_LABEL}={environment}"})
+        return {service.name.removeprefix(f"{environment}_"): service for service in found}
 
     def failure(self, text: str) -> EngineFailure:
         found = re.search(PORT_TAKEN.format(service=r"(?P<service>\S+)", port=r"(?P<port>\d+)"), text)
@@ -228,43 +240,34 @@ class SwarmBackend(ComposeBackend):
 
     def down(self, environment: str, on_line: LineCallback | None = None) -> None:
         try:
-            if self._stack_services(environment):
+            if self._services(environment):
                 try:
                     self._docker("stack", "rm", environment)
                 except EngineError:  # e.g. a network still in use by a task that is stopping: removed below
-                    if self._stack_services(environment):
+                    if self._services(environment):
                         raise
-            self._wait_until_gone(environment)
+            self._until(environment, REMOVAL_TIMEOUT, f"stack {environment} not gone", lambda: self._left(environment))
             for engine in self.node_engines.values():  # stack rm leaves volumes, on each node
                 for volume in engine.volumes(environment):
                     engine.remove_volume(volume)
         finally:
             self.forget(environment)
 
-    def _stack_services(self, environment: str) -> list[str]:
-        return self._docker("service", "ls", "-q", "--filter", f"label={STACK_LABEL}={environment}").split()
-
-    def _wait_until_gone(self, environment: str) -> None:
-        """`docker stack rm` returns at once, and gives up on a network a stopping task still uses:
-        wait until the stack's containers are gone from every node netra-stack can reach, and
-        remove what is left of its networks."""
-        deadline = time.monotonic() + REMOVAL_TIMEOUT
+    def _left(self, environment: str) -> list[str]:
+        """What remains of a removed stack on the nodes netra-stack reaches. `docker stack rm`
+        returns at once, and gives up on a network a stopping task still uses: once the
+        containers are gone, such networks are removed here."""
         selector = {"label": f"{STACK_LABEL}={environment}"}
-        while True:
-            containers = [c for engine in self.node_engines.values() for c in engine.api.containers(all=True, filters=selector)]
-            networks = [] if containers else self.engine.api.networks(filters=selector)
-            for network in networks:  # an overlay network: removed through the manager, on every node
-                try:
-                    self.engine.api.remove_network(network["Id"])
-                except Exception:  # still detaching, or gone meanwhile: looked at again below
-                    pass
-            left = containers + [n for engine in self.node_engines.values() for n in engine.api.networks(filters=selector)]
-            if not left:
-                return
-            if time.monotonic() > deadline:
-                raise EngineError(f"stack {environment} not gone after {REMOVAL_TIMEOUT:.0f}s: {len(left)} "
-                                  "containers and networks remain", hint=f"`docker stack ps {environment}` says why")
-            time.sleep(0.2)
+        containers = [f"container {c['Names'][0].lstrip('/')}" for engine in self.node_engines.values()
+                      for c in engine.api.containers(all=True, filters=selector)]
+        if containers:
+            return containers
+        for network in self.engine.api.networks(filters=selector):  # overlay: removed through the manager
+            try:
+                self.engine.api.remove_network(network["Id"])
+            except Exception:  # still detaching, or gone meanwhile: looked at again next round
+                pass
+        return [f"network {n['Name']}" for engine in self.node_engines.values() for n in engine.api.networks(filters=selector)]
 
     def forget(self, environment: str) -> None:
         self._models.pop(environment, None)
@@ -274,23 +277,14 @@ class SwarmBackend(ComposeBackend):
     def scale(self, environment: str, replicas: Mapping[str, int]) -> None:
         """Scale, and return once each service runs that many tasks (started, or done)."""
         self._docker("service", "scale", "--detach", *(f"{environment}_{s}={n}" for s, n in replicas.items()))
-        deadline = time.monotonic() + PLACEMENT_TIMEOUT
-        while True:
-            short = {}
-            for found in self.engine.client().services.list(filters={"label": f"{STACK_LABEL}={environment}"}):
-                service = found.name.removeprefix(f"{environment}_")
-                if service in replicas:
-                    running = [t for t, _ in current_tasks(found.tasks()) if t.get("DesiredState") == "running"
-                               and t.get("Status", {}).get("State") in ("running", "complete")]
-                    if len(running) != replicas[service]:
-                        short[service] = len(running)
-            if not short:
-                return
-            if time.monotonic() > deadline:
-                message = "not scaled after {:.0f}s: {}".format(PLACEMENT_TIMEOUT, ", ".join(
-                    f"{s} runs {n} of {replicas[s]}" for s, n in short.items()))
-                raise EngineError(message, hint=f"`docker stack ps {environment} --no-trunc` says why", stderr=message)
-            time.sleep(0.1)
+
+        def short() -> list[str]:
+            found = {name: sum(t.get("DesiredState") == "running" and t.get("Status", {}).get("State") in ("running", "complete")
+                               for t, _ in current_tasks(service.tasks()))
+                     for name, service in self._services(environment).items() if name in replicas}
+            return [f"{name} runs {count} of {replicas[name]}" for name, count in found.items() if count != replicas[name]]
+
+        self._until(environment, PLACEMENT_TIMEOUT, "not scaled", short)
 
     def restart(self, environment: str, services: Sequence[str]) -> None:
         for service in services:
@@ -304,13 +298,10 @@ class SwarmBackend(ComposeBackend):
         the task as the manager knows it (state, exit code; a running task with a healthcheck has
         passed it). `detail=False`: the tasks alone."""
         client = self.engine.client()
-        listed = client.nodes.list()
-        hostnames = {n.id: n.attrs["Description"]["Hostname"] for n in listed}
-        addresses = {n.attrs["Description"]["Hostname"]: n.attrs["Status"].get("Addr", "") for n in listed}
         found = []
         for service in client.services.list(filters={"label": L.managed_filter(environment)}):
             for task, failed in current_tasks(service.tasks()):
-                hostname = hostnames.get(task.get("NodeID", ""), "")
+                hostname = self._node(task.get("NodeID", ""))[0]
                 container = (task.get("Status", {}).get("ContainerStatus") or {}).get("ContainerID")
                 engine = self.node_engines.get(hostname)
                 inspected = engine.container_by_id(container) if detail and engine and container else None
@@ -323,8 +314,16 @@ class SwarmBackend(ComposeBackend):
                     instance = task_instance(task, hostname)
                 found.append(with_failures(instance, failed))
         # A host-mode port is served on the address of the node that runs the task.
+        addresses = dict(self._nodes.values())
         return [replace(i, ports=[replace(b, host_ip=addresses.get(i.node) or b.host_ip)
                                   if b.host_ip in ("0.0.0.0", "::", "") else b for b in i.ports]) for i in found]
+
+    def _node(self, node_id: str) -> tuple[str, str]:
+        """A node's (hostname, address), asked of the manager again only for a node not seen yet."""
+        if node_id and node_id not in self._nodes:
+            self._nodes.update({n.id: (n.attrs["Description"]["Hostname"], n.attrs["Status"].get("Addr", ""))
+                                for n in self.engine.client().nodes.list()})
+        return self._nodes.get(node_id, ("", ""))
 
     def _engine_of(self, instance: Instance) -> Engine:
         return self._where.get(instance.id) or self.node_engines.get(instance.node) or self.engine
@@ -348,15 +347,10 @@ class SwarmBackend(ComposeBackend):
 
     def service_logs(self, environment: str, services: Sequence[str], *, tail: int | None = None,
                      follow: bool = False) -> Iterable[str]:
-        for service in services or self._service_names(environment):
+        for service in services or sorted(self._services(environment)):
             args = ["service", "logs", "--no-task-ids", *(["--tail", str(tail)] if tail else []),
                     *(["--follow"] if follow else []), f"{environment}_{service}"]
             yield from self._docker(*args).splitlines()
-
-    def _service_names(self, environment: str) -> list[str]:
-        names = self._docker("service", "ls", "--format", "{{.Name}}", "--filter",
-                             f"label={STACK_LABEL}={environment}").split()
-        return sorted(n.removeprefix(f"{environment}_") for n in names)
 
 
 class NodesWatch:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from netra_stack.cli.options import command, manager, name_option, profile_option, services, terminal
+from netra_stack.cli.options import command, managing, name_option, profile_option, services, terminal
 
 
 @command("rebuild")
@@ -14,9 +14,6 @@ from netra_stack.cli.options import command, manager, name_option, profile_optio
 @click.option("--no-cache", is_flag=True, help="Build without Docker's layer cache.")
 def rebuild(profile, env_name, names, no_cache) -> None:
     """Build images again and recreate the running services that use them."""
-    chosen = manager(profile)
-    try:
+    with managing(profile) as chosen:
         chosen.rebuild(services(names), no_cache=no_cache, env_name=env_name)
-    finally:
-        chosen.reporter.close()
     terminal().say("rebuilt")

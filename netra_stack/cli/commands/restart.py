@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from netra_stack.cli.options import command, manager, name_option, profile_option, services, terminal
+from netra_stack.cli.options import command, managing, name_option, profile_option, services, terminal
 
 
 @command("restart")
@@ -14,9 +14,6 @@ from netra_stack.cli.options import command, manager, name_option, profile_optio
 @click.option("--timeout", type=float, help="Seconds to wait for health afterwards.")
 def restart(profile, env_name, names, timeout) -> None:
     """Restart services and wait until they are healthy again."""
-    chosen = manager(profile)
-    try:
+    with managing(profile) as chosen:
         chosen.restart_service(services(names), env_name, timeout=timeout)
-    finally:
-        chosen.reporter.close()
     terminal().say(f"restarted {names}: healthy")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from netra_stack.cli.options import command, manager, name_option, profile_option, terminal
+from netra_stack.cli.options import command, managing, name_option, profile_option, terminal
 
 
 def replicas(value: str) -> dict[str, int]:
@@ -29,9 +29,6 @@ def replicas(value: str) -> dict[str, int]:
 def scale(profile, env_name, counts, timeout) -> None:
     """Run that many instances of services (a backend that runs several: swarm), then wait until healthy."""
     wanted = replicas(counts)
-    chosen = manager(profile)
-    try:
+    with managing(profile) as chosen:
         chosen.scale(wanted, env_name, timeout=timeout)
-    finally:
-        chosen.reporter.close()
     terminal().say(f"scaled {', '.join(f'{s} to {n}' for s, n in wanted.items())}: healthy")

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from netra_stack.cli.options import command, manager, profile_option
+from netra_stack.cli.options import command, managing, profile_option
 
 
 class _TestCommand(click.Command):
@@ -44,9 +44,6 @@ def test(profile, categories, parallel, timeout, keep, pytest_args) -> None:
 
     testrun.check_runner(parallel)
     argv = testrun.pytest_argv(categories, parallel, pytest_args)
-    chosen = manager(profile)
-    try:
+    with managing(profile) as chosen:
         code = testrun.run(chosen, argv, keep=keep, timeout=timeout)
-    finally:
-        chosen.reporter.close()
     sys.exit(code)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from netra_stack.cli.options import command, compose_profile_option, json_option, manager, profile_option, terminal
+from netra_stack.cli.options import command, compose_profile_option, json_option, managing, profile_option, terminal
 
 
 @command("up")
@@ -21,12 +21,9 @@ from netra_stack.cli.options import command, compose_profile_option, json_option
 def up(profile, timeout, no_wait, keep_on_failure, no_cache, no_build, force, compose_profiles) -> None:
     """Bring an environment up and wait until it is healthy; print its ports. It outlives the
     command, until `down` or `clean`."""
-    chosen = manager(profile, no_cache_app_code=no_cache, force=force, compose_profiles=compose_profiles)
-    try:
+    with managing(profile, no_cache_app_code=no_cache, force=force, compose_profiles=compose_profiles) as chosen:
         name, ports = chosen.acquire_environment(wait=not no_wait, timeout=timeout, keep_on_failure=keep_on_failure,
                                                  build=not no_build)
-    finally:
-        chosen.reporter.close()
     shown = terminal()
     if shown.as_json:
         shown.data({"environment": name, "profile": chosen.profile.name, "ports": ports,
