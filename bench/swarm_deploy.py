@@ -7,13 +7,17 @@
    stack's containers and networks are gone (what `docker stack rm` does not wait for).
 
     .venv/bin/python bench/swarm_deploy.py [--profile mini] [--runs 5]
+    .venv/bin/python bench/swarm_deploy.py --profile prod-swarm --profiles profiles \
+        --load netra-example/base:bookworm           # the example stack
 
-The default is the mini stack (a web service with a healthcheck, a worker without): a stack the
-swarm's own commands can run. A stack with depends_on or one-shots they cannot (swarm ignores
-depends_on), which is what netra-stack is for.
+The default is the mini stack (a web service with a healthcheck, a worker without). The example
+stack (prod-swarm: postgres, redis, and three services built on them with depends_on) is the
+one the issue names: the swarm's own deploy starts everything at once and lets the dependents
+fail and restart until what they need is up; netra-stack starts them in order.
 
-The profile's images are built and loaded into the node once, before timing; neither side builds
-while timed. The node is removed at the end.
+The base images the profile runs or builds on (`--load`, besides busybox) are loaded into the
+node once, and the profile's images built once, before timing; neither side builds while timed.
+The node is removed at the end.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--profile", default="mini")
 parser.add_argument("--profiles", default=str(REPO / "tests/fixtures/mini/profiles"))
 parser.add_argument("--runs", type=int, default=5)
+parser.add_argument("--load", nargs="*", default=[], metavar="IMAGE", help="more images of the host to load into the node")
 args = parser.parse_args()
 
 nodes.build_image()
@@ -66,7 +71,7 @@ def seconds(action) -> float:
 
 
 try:
-    cluster.load(os.environ.get("BUSYBOX_IMAGE", "netra-example/busybox:1.35"))
+    cluster.load(os.environ.get("BUSYBOX_IMAGE", "netra-example/busybox:1.35"), *args.load)
     warm = json.loads(netra("up", "--profile", args.profile, "--json").stdout)  # builds once, untimed
     netra("down", "--profile", args.profile, "--name", warm["environment"])
     stack_file = Path(env["NETRA_STACK_STATE_DIR"]) / "stack.yml"

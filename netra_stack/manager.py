@@ -75,11 +75,12 @@ class StackManager:
                                               named=lambda found: setattr(self, "env_name", found))
         return name, ports
 
-    def release_environment(self, env_name: str | None = None) -> None:
-        """Stop and remove an environment: containers, networks, volumes, state files."""
+    def release_environment(self, env_name: str | None = None, *, images: bool = False) -> None:
+        """Stop and remove an environment: containers, networks, volumes, state files; `images`:
+        also the images loaded into a swarm's nodes for it, where nothing else uses them."""
         name = env_name or self.current_environment()
         inventory.check_exists(self.ctx, name)
-        down.teardown(self.ctx, name)
+        down.teardown(self.ctx, name, images=images)
         if self.env_name == name:
             self.env_name = None
 

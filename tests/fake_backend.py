@@ -237,13 +237,14 @@ class FakeBackend:
                 world.instances[instance.id] = instance
         world.changed()
 
-    def down(self, environment: str, on_line=None) -> None:
+    def down(self, environment: str, on_line=None, *, images: bool = False) -> list[str]:
         self._record("down", environment)
         with self.world.lock:
             for instance in self.world.of(environment):
                 del self.world.instances[instance.id]
         shutil.rmtree(self.state / environment, ignore_errors=True)
         self.world.changed()
+        return []
 
     def forget(self, environment: str) -> None:
         self._record("forget", environment)

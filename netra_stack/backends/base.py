@@ -75,8 +75,10 @@ class Backend(Protocol):
         """Create and start services (default: all) without building. `first`: the environment's
         first start; a later one starts only `services`, not their dependencies again."""
 
-    def down(self, environment: str, on_line: LineCallback | None = None) -> None:
-        """Remove everything of the environment (instances, networks, volumes) and its files."""
+    def down(self, environment: str, on_line: LineCallback | None = None, *, images: bool = False) -> list[str]:
+        """Remove everything of the environment (instances, networks, volumes) and its files;
+        `images`: also the images the backend copied to other engines for it (a swarm's nodes),
+        where nothing uses them. Returns a line for each such image, removed or kept."""
 
     def forget(self, environment: str) -> None:
         """Drop the files kept for an environment that never started or is gone."""

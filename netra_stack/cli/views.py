@@ -15,12 +15,24 @@ _STATE_STYLE = {HealthState.HEALTHY: "green", HealthState.STARTING: "yellow",
 
 
 def health_view(report: HealthReport) -> View:
-    return View(
-        ("service", "state", "container", "docker health", "last probe", "service check", "latency", "why"),
-        [(s.service, Styled(s.state.value, _STATE_STYLE[s.state]), s.container_state, s.docker_health or "-",
-          _last_line(s.docker_probe)[:40] or "-", _check(s), "-" if s.check is None else f"{s.check.latency_ms:.0f} ms",
-          _why(report, s)) for s in report.services],
-        title=f"{report.environment} ({report.profile}): {report.state.value}, {report.running} running")
+    """A row per service; under a service with replicas, a row per replica. The node column
+    where the backend spans several machines."""
+    nodes = any(r.node for s in report.services for r in s.each)
+
+    def row(s: ServiceHealth, name: str, why: str) -> tuple:
+        cells = (name, Styled(s.state.value, _STATE_STYLE[s.state]), s.container_state, s.docker_health or "-",
+                 _last_line(s.docker_probe)[:40] or "-", _check(s), "-" if s.check is None else f"{s.check.latency_ms:.0f} ms",
+                 why)
+        node = "" if s.replicas else s.node  # a service's replicas name theirs
+        return (cells[0], node or "-", *cells[1:]) if nodes else cells
+
+    rows = []
+    for s in report.services:
+        rows.append(row(s, s.service, _why(report, s)))
+        rows += [row(r, f"  {r.container}", r.detail) for r in s.replicas]
+    columns = ("service", "state", "container", "docker health", "last probe", "service check", "latency", "why")
+    return View((columns[0], "node", *columns[1:]) if nodes else columns, rows,
+                title=f"{report.environment} ({report.profile}): {report.state.value}, {report.running} running")
 
 
 def health_details(report: HealthReport) -> list[str]:
@@ -61,6 +73,16 @@ def environments_view(envs: list[Environment]) -> View:
           ", ".join(f"{s}:{p}" for s, p in sorted(primary_ports(e.ports).items())), _age(e.age_seconds))
          for e in envs],
         title="netra-stack environments", empty="no netra-stack environments on this engine")
+
+
+def placement_view(envs: list[Environment]) -> View | None:
+    """Each container (a swarm's tasks) with the node that runs it; None where nothing runs on
+    a named node (a single engine)."""
+    placed = [(e.name, i) for e in envs for i in sorted(e.instances, key=lambda i: (i["service"], i["name"]))]
+    if not any(i["node"] for _, i in placed):
+        return None
+    return View(("environment", "service", "container", "node", "status"),
+                [(env, i["service"], i["name"], i["node"] or "-", i["status"]) for env, i in placed], title="containers by node")
 
 
 def _age(seconds: float) -> str:

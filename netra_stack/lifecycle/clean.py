@@ -74,7 +74,7 @@ def clean(backend: Backend, *, older_than: str | float | None = None, remove_all
     for name in sorted(doomed):
         removed.append({"kind": "environment", "name": name})
         if not dry_run:
-            release(backend, name, plugins)
+            release(backend, name, plugins, images=True)  # what was loaded into nodes for it, too
     for i in orphans:
         removed.append({"kind": "container", "name": i.name})
         if not dry_run:

@@ -16,23 +16,27 @@ if TYPE_CHECKING:
     from netra_stack.plugins.registry import Plugins
 
 
-def release(backend: Backend, name: str, plugins: Plugins | None = None, on_line: LineCallback | None = None) -> None:
-    """Remove an environment (instances, networks, volumes, state files); `plugins` hear
-    netra_before_down / netra_after_down."""
+def release(backend: Backend, name: str, plugins: Plugins | None = None, on_line: LineCallback | None = None,
+            *, images: bool = False) -> list[str]:
+    """Remove an environment (instances, networks, volumes, state files; `images`: the images
+    copied to other engines for it); `plugins` hear netra_before_down / netra_after_down.
+    Returns what became of those images, a line each."""
     try:
         if plugins:
             plugins.before_down(name)
     finally:  # a failing plugin must not keep the environment alive
-        backend.down(name, on_line=on_line)
+        unloaded = backend.down(name, on_line=on_line, images=images)
     if plugins:
         plugins.after_down(name)
+    return unloaded
 
 
-def teardown(ctx: Context, name: str) -> None:
+def teardown(ctx: Context, name: str, *, images: bool = False) -> None:
     """`release`, reported, and safe from an impatient Ctrl-C."""
     ctx.reporter.event(f"removing environment {name}")
     with removal_signals(ctx.backend, name, ctx.reporter):
-        release(ctx.backend, name, ctx.plugins, on_line=ctx.reporter.compose_line)
+        for line in release(ctx.backend, name, ctx.plugins, on_line=ctx.reporter.compose_line, images=images):
+            ctx.reporter.event(line)
 
 
 @contextmanager

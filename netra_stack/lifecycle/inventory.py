@@ -28,7 +28,8 @@ class Environment:
     profile: str
     env_type: str
     owner: str = "?"  # user@host that made it
-    services: dict[str, str] = field(default_factory=dict)  # service -> instance status
+    services: dict[str, str] = field(default_factory=dict)  # service -> instance status (of its least running one)
+    instances: list[dict[str, str]] = field(default_factory=list)  # each container: service, name, node, status
     ports: list[PortBinding] = field(default_factory=list)
     created: datetime | None = None
 
@@ -44,7 +45,7 @@ class Environment:
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "profile": self.profile, "env_type": self.env_type, "owner": self.owner,
                 "state": self.state,
-                "services": self.services, "ports": [p.as_dict() for p in self.ports],
+                "services": self.services, "instances": self.instances, "ports": [p.as_dict() for p in self.ports],
                 "created": self.created.isoformat() if self.created else None, "age_seconds": round(self.age_seconds)}
 
 
@@ -54,7 +55,9 @@ def list_environments(backend: Backend, profile: str | None = None) -> list[Envi
     for i in backend.instances(detail=False):
         env = found.setdefault(i.environment, Environment(i.environment, i.labels.get(L.PROFILE, "?"),
                                                           i.labels.get(L.ENV_TYPE, "?"), i.labels.get(L.OWNER, "?")))
-        env.services[i.service] = i.status
+        if env.services.get(i.service, "running") == "running":
+            env.services[i.service] = i.status
+        env.instances.append({"service": i.service, "name": i.name, "node": i.node, "status": i.status})
         env.ports.extend(i.ports)
         if i.created and (env.created is None or i.created < env.created):
             env.created = i.created

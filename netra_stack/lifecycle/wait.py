@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from netra_stack.model.errors import NotHealthyError
-from netra_stack.model.health import HealthReport, HealthState, ServiceHealth, judge
+from netra_stack.model.health import HealthReport, HealthState, ServiceHealth, combine, judge
 from netra_stack.model.state import state_dir
 
 if TYPE_CHECKING:
@@ -64,23 +64,30 @@ def probe(ctx: Context, plan: Plan, healthy: Mapping[str, ServiceHealth],
     probe of this wait) keeps that result while its instance still runs the same way, without
     running its checks again. A service that has been HEALTHY in this run of its instance and
     fails now is UNHEALTHY, in this process or a later one (HealthMemory)."""
-    latest = {i.service: i for i in ctx.backend.instances(plan.name) if not i.one_off}
+    latest: dict[str, list[Instance]] = {}  # service -> its containers (replicas: several)
+    for instance in ctx.backend.instances(plan.name):
+        if not instance.one_off:
+            latest.setdefault(instance.service, []).append(instance)
+    memory = HealthMemory(plan.name, ctx.backend.state)
+
+    def check_one(service: str, instance: Instance | None, before: ServiceHealth | None) -> ServiceHealth:
+        if (before and instance is not None and instance.running and instance.health != "unhealthy"
+                and before.container_state == "running"):
+            result = replace(before, docker_health=instance.health, docker_probe=instance.health_output)
+        else:
+            result = (ctx.plugins.check_health(service, instance, plan, ctx.backend)
+                      or judge(service, instance, None, one_shot=plan.is_one_shot(service)))
+        return memory.judged(result, instance)
 
     def check(service: str) -> ServiceHealth:
-        instance = latest.get(service)
-        before = healthy.get(service)
-        if (before and instance is not None and instance.running and instance.health != "unhealthy"
-                and instance.name == before.container and before.container_state == "running"):
-            return replace(before, docker_health=instance.health, docker_probe=instance.health_output)
-        result = ctx.plugins.check_health(service, instance, plan, ctx.backend)
-        return result or judge(service, instance, None, one_shot=plan.is_one_shot(service))
+        previous = {r.container: r for r in healthy[service].each} if service in healthy else {}
+        found = sorted(latest.get(service, []), key=lambda i: i.name) or [None]
+        return combine([check_one(service, i, previous.get(i.name) if i else None) for i in found])
 
     # Services are checked side by side: a round takes as long as the slowest check, not their sum.
     services = plan.services if services is None else [s for s in plan.services if s in services]
     with ThreadPoolExecutor(max_workers=max(1, len(services))) as pool:
         results = list(pool.map(check, services))
-    memory = HealthMemory(plan.name, ctx.backend.state)
-    results = [memory.judged(result, latest.get(result.service)) for result in results]
     memory.save()
     return HealthReport(plan.name, plan.profile.name, results, plan.graph.as_lists())
 
@@ -88,10 +95,10 @@ def probe(ctx: Context, plan: Plan, healthy: Mapping[str, ServiceHealth],
 def with_logs(ctx: Context, report: HealthReport) -> HealthReport:
     """The report with the last log lines of every service that is not HEALTHY (secrets masked)."""
     redactor = ctx.redactor()
-    found = {i.service: i for i in ctx.backend.instances(report.environment)}
+    found = {i.name: i for i in ctx.backend.instances(report.environment)}
     services = [
-        replace(s, logs=redactor.redact(ctx.backend.logs(found[s.service])))
-        if s.state is not HealthState.HEALTHY and s.service in found else s
+        replace(s, logs=redactor.redact(ctx.backend.logs(found[s.container])))
+        if s.state is not HealthState.HEALTHY and s.container in found else s
         for s in report.services
     ]
     return replace(report, services=services)
@@ -153,12 +160,12 @@ class EarlyChecks:
 
 
 class HealthMemory:
-    """Which services have been HEALTHY in the current run of their container, recorded in the
+    """Which containers have been HEALTHY in their current run, recorded in the
     state directory (ENV/healthy.json), so that a check failing after a success reads UNHEALTHY,
     not STARTING, also in a later process (`netra-stack health`). Docker's health log cannot say
     it: it keeps five probes of Docker's own healthcheck, and knows nothing of the service-level
-    checks. A run is the container's id and start time: after a restart or a recreate, a service
-    is STARTING again until its first success. Like every state file, a cache: without it the
+    checks. A run is the container's id and start time: after a restart or a recreate, its
+    service is STARTING again until its first success. Like every state file, a cache: without it the
     report is as if nothing had been healthy yet."""
 
     FILE = "healthy.json"
@@ -172,14 +179,14 @@ class HealthMemory:
         self._changed = False
 
     def judged(self, health: ServiceHealth, container: Instance | None) -> ServiceHealth:
-        """Remember a HEALTHY service's run; a run that was HEALTHY and is STARTING again is UNHEALTHY."""
+        """Remember the run of a container found HEALTHY; a run that was HEALTHY and is STARTING again is UNHEALTHY."""
         if container is None or not container.running:
             return health
         run = f"{container.id}@{container.started}"
-        if health.state is HealthState.HEALTHY and self._runs.get(health.service) != run:
-            self._runs[health.service] = run
+        if health.state is HealthState.HEALTHY and self._runs.get(container.name) != run:
+            self._runs[container.name] = run
             self._changed = True
-        elif health.state is HealthState.STARTING and self._runs.get(health.service) == run:
+        elif health.state is HealthState.STARTING and self._runs.get(container.name) == run:
             return replace(health, state=HealthState.UNHEALTHY, detail=f"{health.detail} after being HEALTHY")
         return health
 

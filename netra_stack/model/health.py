@@ -7,7 +7,7 @@ from the host), system (the whole environment).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from enum import Enum
 from typing import TYPE_CHECKING
@@ -56,6 +56,13 @@ class ServiceHealth:
     check: CheckResult | None = None  # the service-level command's last result
     container_check: CheckResult | None = None  # Docker's healthcheck run by netra-stack before Docker did
     logs: str = ""  # recent log lines, filled in when a wait fails
+    node: str = ""  # the machine that runs the container, where the backend spans several
+    replicas: tuple[ServiceHealth, ...] = ()  # each container's own result, for a service with several
+
+    @property
+    def each(self) -> tuple[ServiceHealth, ...]:
+        """The results of the service's containers one by one (itself, for a service with one)."""
+        return self.replicas or (self,)
 
     @property
     def failed(self) -> bool:
@@ -69,7 +76,8 @@ class ServiceHealth:
             "docker_health": self.docker_health, "docker_probe": self.docker_probe,
             "check": _check_dict(self.check),
             "container_check": _check_dict(self.container_check),
-            "logs": self.logs,
+            "logs": self.logs, "node": self.node,
+            "replicas": [r.as_dict() for r in self.replicas],
         }
 
 
@@ -143,6 +151,21 @@ class HealthReport:
         return "; ".join(parts)
 
 
+_WORST_FIRST = (HealthState.STOPPED, HealthState.UNHEALTHY, HealthState.STARTING, HealthState.HEALTHY)
+
+
+def combine(results: list[ServiceHealth]) -> ServiceHealth:
+    """One service's state from its containers' (replicas): HEALTHY only when each is, else the
+    worst of them, named; the replicas' results kept, to show each with its node."""
+    if len(results) == 1:
+        return results[0]
+    worst = min(results, key=lambda r: _WORST_FIRST.index(r.state))
+    healthy = sum(r.state is HealthState.HEALTHY for r in results)
+    detail = (f"{len(results)} replicas, {worst.detail}" if healthy == len(results)
+              else f"{healthy}/{len(results)} replicas HEALTHY; {worst.container}: {worst.detail}")
+    return replace(worst, detail=detail, replicas=tuple(results))
+
+
 CRASH_LOOP_RESTARTS = 2  # restarts after which a restarting container counts as failed
 STEADY_SECONDS = 1.0  # a service with no check at all counts once it has run this long
 
@@ -165,7 +188,7 @@ def judge(service: str, container: Instance | None, check: CheckResult | None, *
         return ServiceHealth(service, HealthState.STOPPED, "no container")
     base = dict(container=container.name, container_state=container.status, exit_code=container.exit_code,
                 docker_health=container.health, docker_probe=container.health_output, check=check,
-                container_check=container_check)
+                container_check=container_check, node=container.node)
     if not container.running:
         if one_shot and container.status == "exited" and container.exit_code == 0:
             return ServiceHealth(service, HealthState.HEALTHY, "completed (exit 0)", **base)

@@ -160,6 +160,18 @@ class PortsPolicy(_Strict):
         return value
 
 
+class SwarmSettings(_Strict):
+    """What the swarm backend needs to know beyond the compose files."""
+
+    registry: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9.-]+(:[0-9]+)?(/[a-z0-9._/-]+)?$",
+        description="A registry every node pulls from, e.g. 'registry.local:5000': the images netra-stack builds "
+        "are pushed there before the deploy. Without one, they are loaded into each node (NETRA_SWARM_NODES).")
+    routing_mesh: bool = Field(
+        True, description="Publish ports through the ingress routing mesh (any node's address) where every node's "
+        "kernel has IPVS, detected at `up`; elsewhere, or when false, host-mode ports on the node of each task.")
+
+
 class Profile(_Strict):
     """An environment: its compose files, services, limits, ports, cache policy and plugins."""
 
@@ -209,6 +221,7 @@ class Profile(_Strict):
     plugins: list[str] = Field(default_factory=list, description="Plugin modules or files to load.")
     disable_plugins: list[str] = Field(default_factory=list, description="Plugin names to block.")
     services: dict[str, ServiceSettings] = Field(default_factory=dict)
+    swarm: SwarmSettings = Field(default_factory=SwarmSettings)
 
     @property
     def root(self) -> Path:

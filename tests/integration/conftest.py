@@ -127,14 +127,14 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 300) -> subpro
                           env=env, timeout=timeout, cwd=REPO)
 
 
-def _swarm(count: int):
+def _swarm(count: int, registry: bool = False):
     """A swarm of `count` Docker-in-Docker node containers (the host engine never enters swarm
     mode), with the busybox image loaded; removed at the end of the session, pass or fail."""
     from tests.testbed import nodes
 
     nodes.remove_leftovers()
     nodes.build_image()
-    cluster = nodes.start(count)
+    cluster = nodes.start(count, registry=registry)
     try:
         cluster.load(BUSYBOX)
         yield cluster
@@ -150,5 +150,5 @@ def swarm(docker_ready):
 
 @pytest.fixture(scope="session")
 def swarm3(docker_ready):
-    """A manager and two workers."""
-    yield from _swarm(3)
+    """A manager and two workers, and a registry they pull from."""
+    yield from _swarm(3, registry=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -36,6 +37,7 @@ def stack_resources(swarm, name: str) -> list[str]:
 
 
 def test_the_test_bed_leaves_nothing_on_the_host(docker_ready):
+    nodes.build_image()
     cluster = nodes.start(1)
     try:
         listed = nodes.docker("node", "ls", "--format", "{{.ManagerStatus}}", host=cluster.manager.host)
@@ -79,6 +81,11 @@ def test_config_shows_the_stack_and_what_swarm_does_differently(swarm, swarm_env
     assert result.returncode == 0, result.stderr
     assert "mode: host" in result.stdout and "endpoint_mode: dnsrr" in result.stdout
     assert "# web: port 8080: host_ip 127.0.0.1 dropped" in result.stdout
+    # The routing mesh only where the kernel has IPVS, asked of the node (the host's kernel: a node container's)
+    if Path("/proc/net/ip_vs").exists():
+        assert "# ports: through the routing mesh" in result.stdout
+    else:
+        assert "# ports: host mode, on the node of each task: the kernel of node0 has no IPVS" in result.stdout
 
 
 def test_the_example_stack_renders_for_swarm_with_every_change_said(mini_env):
@@ -150,6 +157,37 @@ def test_three_replicas_land_on_three_nodes_each_reachable_on_its_node(swarm3, m
             with urllib.request.urlopen(f"http://{node.address}:{ports['web']}/", timeout=10) as answer:
                 assert answer.read().decode().strip() == task.id[:12]
             assert manager.backend.exec(task, ["hostname"])[:2] == (0, task.id[:12])  # checks reach it on its node
+        report = manager.get_health_report(name)
+        replicas = report.services[0].replicas
+        assert report.healthy and sorted(r.node for r in replicas) == ["node0", "node1", "node2"]
+        assert all(r.state is HealthState.HEALTHY for r in replicas)
+        shown = run_cli("health", "--name", name, "--profile", "swarm-spread", env=env)
+        assert shown.returncode == 0, shown.stderr
+        for task in web:  # a line per task, with its node
+            assert any(task.name in line and task.node in line for line in shown.stdout.splitlines()), shown.stdout
+        status = run_cli("status", "--backend", "swarm", env=env).stdout
+        assert all(any(task.name in line and task.node in line for line in status.splitlines()) for task in web), status
+    finally:
+        manager.release_environment(name)
+    for node in swarm3.nodes:
+        assert nodes.docker("ps", "-aq", "--filter", f"label=com.docker.stack.namespace={name}",
+                            host=node.host).stdout.split() == []
+
+
+@pytest.mark.slow
+def test_tasks_on_nodes_it_cannot_reach_are_judged_by_the_swarm_and_their_logs_relayed(swarm3, mini_env, tmp_path):
+    env = {**mini_env, "DOCKER_HOST": swarm3.manager.host, "NETRA_STACK_STATE_DIR": str(tmp_path / "state"),
+           "NETRA_STACK_PROFILE_PATH": str(SWARM_PROFILES)}  # no NETRA_SWARM_NODES: only the manager is reached
+    manager = StackManager("swarm-spread", environ=env)
+    name, _ = manager.acquire_environment()  # nothing of its own to load: the busybox image is on every node
+    try:
+        web = {i.node: i for i in manager.backend.instances(name) if i.service == "web"}
+        assert sorted(web) == ["node0", "node1", "node2"]
+        for task in web.values():  # node1's and node2's from the manager's record of their task
+            assert task.running and task.health == "healthy", task
+            # node1's and node2's logs through `docker service logs TASK`; the hostname is the container's id
+            assert f"serving on {task.id[:12]}" in manager.backend.logs(task), task
+        assert manager.get_health_report(name).healthy
     finally:
         manager.release_environment(name)
     for node in swarm3.nodes:
@@ -187,6 +225,67 @@ def test_a_node_whose_engine_is_unknown_stops_the_deploy_by_name_with_nothing_le
     assert nodes.docker("service", "ls", "-q", host=swarm3.manager.host).stdout.split() == []  # nothing half-deployed
     for node in swarm3.nodes:
         assert nodes.docker("ps", "-aq", "--filter", "label=com.docker.stack.namespace", host=node.host).stdout.split() == []
+
+
+@pytest.mark.slow
+def test_down_images_removes_what_it_loaded_into_nodes_unless_something_uses_it(swarm3, mini_env, tmp_path):
+    env = {**mini_env, **swarm3.environ(), "NETRA_STACK_STATE_DIR": str(tmp_path / "state"),
+           "NETRA_STACK_PROFILE_PATH": str(SWARM_PROFILES), "DOCKER_TAG": "t-unload"}
+    image = "netra-test/swarm-web:t-unload"
+    name, _ = StackManager("swarm-chain", environ=env).acquire_environment()  # built on node0, loaded into 1 and 2
+    node0, node1, node2 = swarm3.nodes
+    for node in swarm3.nodes:
+        assert nodes.docker("image", "inspect", image, host=node.host, check=False).returncode == 0
+    user = nodes.docker("run", "-d", image, host=node2.host).stdout.strip()  # not netra-stack's: keeps it on node2
+    try:
+        result = run_cli("down", "--name", name, "--profile", "swarm-chain", "--images", env=env)
+        assert result.returncode == 0, result.stderr
+        assert f"image {image} removed from node node1" in result.stderr
+        assert f"image {image} kept on node node2: in use" in result.stderr
+        assert nodes.docker("image", "inspect", image, host=node1.host, check=False).returncode != 0
+        assert nodes.docker("image", "inspect", image, host=node2.host, check=False).returncode == 0
+        assert nodes.docker("image", "inspect", image, host=node0.host, check=False).returncode == 0  # built there: the cache
+    finally:
+        nodes.docker("rm", "-f", user, host=node2.host)
+        for node in swarm3.nodes:
+            nodes.docker("rmi", image, host=node.host, check=False)
+    assert stack_resources(swarm3, name) == []
+
+
+@pytest.mark.slow
+def test_with_a_registry_nodes_it_cannot_reach_pull_the_images_it_built(swarm3, mini_env, tmp_path):
+    env = {**mini_env, "DOCKER_HOST": swarm3.manager.host, "NETRA_STACK_STATE_DIR": str(tmp_path / "state"),
+           "NETRA_STACK_PROFILE_PATH": str(SWARM_PROFILES), "DOCKER_TAG": "t-registry"}  # no NETRA_SWARM_NODES
+    pulled = f"{swarm3.registry}/netra-test/swarm-web:t-registry"
+    recorder = Recorder()
+    manager = StackManager("swarm-registry", environ=env, reporter=recorder)
+    name, _ = manager.acquire_environment()
+    try:
+        web = [i for i in manager.backend.instances(name) if i.service == "web"]
+        assert sorted(i.node for i in web) == ["node0", "node1", "node2"] and all(i.running for i in web)
+        assert f"swarm: web: image netra-test/swarm-web:t-registry -> {pulled} (pushed there before the deploy)" in recorder.events
+        for node in swarm3.nodes[1:]:  # what the workers run, they pulled from the registry
+            assert nodes.docker("image", "inspect", pulled, host=node.host).returncode == 0
+            assert nodes.docker("image", "inspect", "netra-test/swarm-web:t-registry", host=node.host,
+                                check=False).returncode != 0  # nothing was loaded into them
+    finally:
+        manager.release_environment(name)
+        for node in swarm3.nodes:
+            nodes.docker("rmi", pulled, "netra-test/swarm-web:t-registry", host=node.host, check=False)
+    assert stack_resources(swarm3, name) == []
+
+
+def test_a_registry_the_manager_cannot_push_to_is_exit_7_with_nothing_deployed(swarm, swarm_env):
+    env = {**swarm_env, "NETRA_STACK_PROFILE_PATH": str(SWARM_PROFILES), "DOCKER_TAG": "t-no-registry"}
+    result = run_cli("up", "--profile", "swarm-registry", env=env)  # the single-node swarm has no registry
+    assert result.returncode == ExitCode.ENGINE_ERROR, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert "pushing netra-test/swarm-web:t-no-registry to registry registry:5000 failed" in last, last
+    assert "no such host" in last and "insecure-registries" in last  # the engine's reason, and a hint
+    assert "Traceback" not in result.stderr
+    assert nodes.docker("service", "ls", "-q", host=swarm.manager.host).stdout.split() == []
+    nodes.docker("rmi", "registry:5000/netra-test/swarm-web:t-no-registry", "netra-test/swarm-web:t-no-registry",
+                 host=swarm.manager.host, check=False)
 
 
 def test_clean_removes_a_swarm_environment_completely(swarm, swarm_env):

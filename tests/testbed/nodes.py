@@ -29,6 +29,9 @@ NODE_FLAGS = ["--cgroupns=private", "--cap-add", "ALL", "--cap-drop", "SYS_RESOU
               "--security-opt", "seccomp=unconfined", "--security-opt", "systempaths=unconfined",
               "--device-cgroup-rule", "a *:* rwm", "--device", "/dev/fuse", "--device", "/dev/kmsg",
               "--tmpfs", "/run"]
+REGISTRY = "registry:5000"  # the cluster's registry (`start(registry=True)`), by its name on the cluster's network
+# Debian's docker-registry, without the package's htpasswd authentication: the test bed's is open.
+REGISTRY_CONFIG = "version: 0.1\nstorage: {filesystem: {rootdirectory: /var/lib/docker-registry}}\nhttp: {addr: ':5000'}\n"
 
 
 def docker(*args: str, host: str | None = None, timeout: float = 120, check: bool = True,
@@ -64,6 +67,7 @@ class Cluster:
     id: str
     folder: Path  # the nodes' socket folders
     nodes: list[Node] = field(default_factory=list)
+    registry: str | None = None  # a registry every node pulls from (plain http: the nodes trust it)
 
     @property
     def manager(self) -> Node:
@@ -110,22 +114,30 @@ def remove_leftovers() -> None:
             remove_by_label(f"{TESTBED}={cluster}")
 
 
-def start(nodes: int = 1, timeout: float = 90) -> Cluster:
-    """A swarm of `nodes` nodes (the first the manager, the others workers), ready to deploy to.
-    What was made is removed again if it fails to come up."""
+def start(nodes: int = 1, timeout: float = 90, *, registry: bool = False) -> Cluster:
+    """A swarm of `nodes` nodes (the first the manager, the others workers), ready to deploy to;
+    `registry`: with a registry container beside them (Cluster.registry). What was made is
+    removed again if it fails to come up."""
     id = uuid.uuid4().hex[:8]
     cluster = Cluster(id, Path(tempfile.mkdtemp(prefix=f"netra-testbed-{id}-")))
     labels = ["--label", f"{TESTBED}={cluster.id}", "--label", f"{OWNER}={os.getpid()}"]
     network = f"netra-testbed-{cluster.id}"
     try:
         docker("network", "create", *labels, "--opt", "com.docker.network.driver.mtu=1450", network)
+        if registry:
+            name, _, port = REGISTRY.partition(":")
+            docker("run", "-d", "--name", f"{network}-registry", *labels, "--network", network, "--network-alias", name,
+                   "--entrypoint", "sh", IMAGE, "-c",
+                   f"printf \"{REGISTRY_CONFIG}\" > /registry.yml && exec docker-registry serve /registry.yml")
+            cluster.registry = REGISTRY
         for number in range(nodes):
             name = f"{network}-node{number}"
             sockets = cluster.folder / f"node{number}"
             sockets.mkdir()
             docker("volume", "create", *labels, name)
             docker("run", "-d", "--name", name, "--hostname", f"node{number}", *labels, "--network", network,
-                   *NODE_FLAGS, "-v", f"{name}:/var/lib/docker", "-v", f"{sockets}:/sock", IMAGE)
+                   *NODE_FLAGS, "-v", f"{name}:/var/lib/docker", "-v", f"{sockets}:/sock", IMAGE,
+                   "--insecure-registry", REGISTRY)
             address = docker("inspect", "-f", f'{{{{(index .NetworkSettings.Networks "{network}").IPAddress}}}}',
                              name).stdout.strip()
             cluster.nodes.append(Node(name, f"node{number}", address, sockets))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import SimpleNamespace
 
 from datetime import datetime, timezone
@@ -295,3 +296,36 @@ def test_health_memory_records_nothing_once_the_environment_is_gone(state_dir):
     memory.judged(judge("db", run, OK, one_shot=False), run)
     memory.save()
     assert not (state_dir / "gone").exists()
+
+
+def test_a_service_with_replicas_is_healthy_only_when_each_is_and_names_the_worst():
+    from netra_stack.model.health import combine
+
+    one = ServiceHealth("web", H, "running", container="web.1", node="node0")
+    assert combine([one]) is one  # a single container is the service
+    two = ServiceHealth("web", S, "Docker healthcheck starting", container="web.2", node="node1")
+    three = ServiceHealth("web", X, "exited (exit 1)", container="web.3", node="node2")
+    found = combine([one, two, three])
+    assert (found.state, found.container, found.node) == (X, "web.3", "node2")  # the worst decides, and is named
+    assert found.detail == "1/3 replicas HEALTHY; web.3: exited (exit 1)" and found.failed
+    assert [r.node for r in found.each] == ["node0", "node1", "node2"]
+    assert combine([one, two]).state is S
+    healthy = combine([one, replace(one, container="web.2", node="node1")])
+    assert healthy.state is H and healthy.detail == "2 replicas, running"
+    assert [r["node"] for r in healthy.as_dict()["replicas"]] == ["node0", "node1"]
+
+
+def test_the_health_view_shows_each_replica_with_its_node(capsys):
+    from netra_stack.cli.terminal import Terminal
+    from netra_stack.cli.views import health_view
+    from netra_stack.model.health import combine
+
+    web = combine([ServiceHealth("web", H, "running", container=f"e_web.{n}.t{n}", container_state="running",
+                                 node=f"node{n}") for n in (1, 2)])
+    Terminal().draw(health_view(HealthReport("e", "p", [ServiceHealth("db", H, "running", node="node0"), web])))
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].split()[:3] == ["service", "node", "state"]
+    assert [line.split()[:3] for line in lines[2:]] == [["db", "node0", "HEALTHY"], ["web", "-", "HEALTHY"],
+                                                        ["e_web.1.t1", "node1", "HEALTHY"], ["e_web.2.t2", "node2", "HEALTHY"]]
+    Terminal().draw(health_view(HealthReport("e", "p", [ServiceHealth("db", H, "running")])))
+    assert "node" not in capsys.readouterr().out.splitlines()[1].split()  # one engine: no node column

@@ -365,7 +365,7 @@ def test_the_given_environ_reaches_the_backend_and_decides_the_state_directory(t
 
     name, _ = manager.acquire_environment()
     memory = ours / name / "healthy.json"
-    assert set(json.loads(memory.read_text())) == {"db", "cache"}  # HealthMemory wrote where the environ says
+    assert set(json.loads(memory.read_text())) == {f"{name}-db-1", f"{name}-cache-1"}  # HealthMemory wrote where the environ says
     assert (ours / "ports").is_dir()  # and the port reservations were made there
     assert not theirs.exists()
 

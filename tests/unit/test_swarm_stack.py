@@ -107,3 +107,33 @@ def test_a_slot_that_keeps_failing_reads_as_a_crash_loop_with_the_swarms_error()
     assert verdict.docker_probe == unhealthy
     running = with_failures(task_instance(task(1, 4, "running"), "node1"), failed)
     assert (running.status, running.restart_count) == ("running", 2)
+
+
+def test_the_routing_mesh_publishes_ingress_ports_behind_a_virtual_ip_and_says_why():
+    stack, notes = render_stack(plan(), MODEL, mesh=True, mesh_note="ports: through the routing mesh (IPVS on every node)")
+    web = stack["services"]["web"]
+    assert [p["mode"] for p in web["ports"]] == ["ingress"] and "endpoint_mode" not in web["deploy"]
+    assert notes[0] == "ports: through the routing mesh (IPVS on every node)"
+    assert not any("host mode" in note for note in notes)
+    hosted, notes = render_stack(plan(), MODEL, mesh_note="ports: host mode: the kernel of node0 has no IPVS")
+    assert [p["mode"] for p in hosted["services"]["web"]["ports"]] == ["host"]
+    assert hosted["services"]["web"]["deploy"]["endpoint_mode"] == "dnsrr"
+    assert notes[0] == "ports: host mode: the kernel of node0 has no IPVS"
+
+
+def test_with_a_registry_the_images_it_builds_run_by_their_name_there():
+    model = {"services": {"web": {**WEB, "build": {"context": "web"}, "image": "netra/web:1"}, "migrate": MIGRATE}}
+    found = plan(model, swarm={"registry": "registry.local:5000"})
+    assert found.images == {"web": "netra/web:1"}
+    stack, notes = render_stack(found, model)
+    assert stack["services"]["web"]["image"] == "registry.local:5000/netra/web:1"
+    assert stack["services"]["migrate"]["image"] == "web:1"  # not built here: as the file says
+    assert "web: image netra/web:1 -> registry.local:5000/netra/web:1 (pushed there before the deploy)" in notes
+
+
+@pytest.mark.parametrize("registry", ["http://registry:5000", "registry:port", "reg istry"])
+def test_a_registry_that_is_no_image_name_prefix_is_a_profile_error(registry):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="swarm.registry"):
+        Profile.model_validate({"name": "p", "environment": "test", "swarm": {"registry": registry}})

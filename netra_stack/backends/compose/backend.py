@@ -117,11 +117,12 @@ class ComposeBackend:
            on_line: LineCallback | None = None) -> None:
         self._project(plan).up(services, first=first, on_line=on_line)
 
-    def down(self, environment: str, on_line: LineCallback | None = None) -> None:
+    def down(self, environment: str, on_line: LineCallback | None = None, *, images: bool = False) -> list[str]:
         try:
             self._by_name(environment).down(on_line=on_line)
         finally:
             self.forget(environment)
+        return []  # one engine: images are built where they run, and kept as the build cache
 
     def forget(self, environment: str) -> None:
         self._prepared.pop(environment, None)

@@ -16,6 +16,7 @@ from typing import Any
 
 import docker
 import docker.errors
+import docker.types
 import requests.exceptions
 
 from netra_stack.model import labels as L
@@ -268,6 +269,32 @@ class Engine:
             return False
         try:
             self.api.remove_image(found.id, force=False, noprune=False)
+            return True
+        except docker.errors.APIError:  # in use by a container, or already gone
+            return False
+
+    def host_has(self, path: str) -> bool | None:
+        """Whether the engine's own machine has `path` (e.g. /proc/net/ip_vs, which a kernel with
+        IPVS has): the engine refuses to create a container that bind-mounts a missing path. The
+        container is never started. None when the engine has no image to create one from."""
+        images = [tag for image in self.api.images() for tag in image.get("RepoTags") or () if tag != "<none>:<none>"]
+        if not images:
+            return None
+        mount = docker.types.Mount("/probe", path, type="bind", read_only=True)
+        try:
+            created = self.api.create_container(images[0], labels={L.MANAGED: "true"},
+                                                host_config=self.api.create_host_config(mounts=[mount]))
+        except docker.errors.APIError as exc:
+            if "does not exist" in str(exc.explanation or exc):
+                return False
+            raise
+        self.api.remove_container(created["Id"], force=True)
+        return True
+
+    def remove_image(self, reference: str) -> bool:
+        """Remove an image (its tag; the image once no tag is left), unless a container uses it."""
+        try:
+            self.api.remove_image(reference, force=False, noprune=False)
             return True
         except docker.errors.APIError:  # in use by a container, or already gone
             return False

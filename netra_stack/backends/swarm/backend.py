@@ -5,13 +5,14 @@ rendering (stack.py), the deploy, which starts services stage by stage by scalin
 a teardown that returns only once the stack's tasks and networks are gone.
 
 The other nodes' engines, where netra-stack can reach them, are named in NETRA_SWARM_NODES
-(`hostname=DOCKER_HOST,...`): images are loaded into them (a swarm without a registry has no
-other way to get a locally built image to a node), and the tasks that run there are inspected
-and checked through them.
+(`hostname=DOCKER_HOST,...`): without a registry, images are loaded into them (the only other
+way to get a locally built image to a node); the tasks that run there are inspected and checked
+through them, and their kernels asked for IPVS (the routing mesh needs it on every node).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import threading
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 
 STACK_LABEL = "com.docker.stack.namespace"
 NODES_VAR = "NETRA_SWARM_NODES"
+LOADED = "loaded.json"  # in an environment's state folder: node -> image -> the id loaded there
 REMOVAL_TIMEOUT = 60.0  # seconds `down` waits for the stack's tasks and networks to go
 PLACEMENT_TIMEOUT = 120.0  # seconds `up` waits for the tasks it started to have a container
 SETTLED = {"running", "complete", "failed", "rejected", "shutdown"}  # past starting its container
@@ -53,6 +55,7 @@ class SwarmBackend(ComposeBackend):
         self._started: dict[str, set[str]] = {}  # environment -> the services scaled up so far
         self._where: dict[str, Engine] = {}  # instance id -> the engine of the node that runs it
         self._nodes: dict[str, tuple[str, str]] = {}  # node id -> (hostname, address)
+        self._has_ipvs: dict[str, bool | None] = {}  # node hostname -> its kernel has IPVS (None: not known)
 
     @cached_property
     def node_engines(self) -> dict[str, Engine]:
@@ -108,13 +111,42 @@ class SwarmBackend(ComposeBackend):
     def _render(self, plan: Plan, started: Iterable[str] | None = None) -> tuple[dict[str, Any], list[str]]:
         from netra_stack.backends.swarm.stack import render_stack
 
-        return render_stack(plan, self._model(plan), started)
+        mesh, why = self._mesh(plan)
+        return render_stack(plan, self._model(plan), started, mesh=mesh, mesh_note=why)
+
+    def _mesh(self, plan: Plan) -> tuple[bool, str]:
+        """Whether ports go through the routing mesh, and why (a note): only where the profile
+        allows it and every node that may run a task has IPVS, asked of each node's engine."""
+        if not plan.profile.swarm.routing_mesh:
+            return False, "ports: host mode ([swarm] routing_mesh = false)"
+        if not any(intent.ports for intent in plan.intents.values()):
+            return False, ""
+        try:
+            self.check()
+            nodes = self._unreachable(())
+            found = {hostname: self._ipvs(hostname) for hostname in nodes}
+        except (EngineError, DockerUnavailableError) as error:  # no swarm to ask (e.g. `config` elsewhere)
+            return False, f"ports: host mode (IPVS, which the routing mesh needs, not detected: {error})"
+        lacking = sorted(h for h, has in found.items() if has is False)
+        unknown = sorted(h for h, has in found.items() if has is None)
+        if lacking:
+            return False, f"ports: host mode, on the node of each task: the kernel of {', '.join(lacking)} has no IPVS (the routing mesh needs it)"
+        if unknown:
+            return False, f"ports: host mode, on the node of each task: IPVS not detected on {', '.join(unknown)} (not reached, or no image to probe with)"
+        return True, "ports: through the routing mesh (IPVS on every node): any node's address serves them"
+
+    def _ipvs(self, hostname: str) -> bool | None:
+        if hostname not in self._has_ipvs:
+            engine = self.node_engines.get(hostname)
+            self._has_ipvs[hostname] = engine.host_has("/proc/net/ip_vs") if engine else None
+        return self._has_ipvs[hostname]
 
     # --- lifecycle -------------------------------------------------------------------------------
 
     def prepare(self, plan: Plan) -> None:
         self._model(plan)
-        self._unreachable(plan.images.values())  # before anything is deployed
+        if not plan.profile.swarm.registry:
+            self._unreachable(plan.images.values())  # before anything is deployed
 
     def build(self, plan: Plan, services: Sequence[str], *, no_cache: Iterable[str] = (),
               labels: Mapping[str, Mapping[str, str]] | None = None, start_meanwhile: Sequence[str] = (),
@@ -132,7 +164,11 @@ class SwarmBackend(ComposeBackend):
         started = self._started.setdefault(plan.name, set())
         started.update(services or plan.services)
         stack, _ = self._render(plan, started)
-        self._distribute(sorted({plan.images[s] for s in started if s in plan.images}))
+        images = sorted({plan.images[s] for s in started if s in plan.images})
+        if plan.profile.swarm.registry:
+            self._push(plan.profile.swarm.registry, images)
+        else:
+            self._distribute(plan.name, images)
         path = self.state / plan.name / "stack.yml"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(yaml.safe_dump(stack, sort_keys=False))
@@ -142,11 +178,27 @@ class SwarmBackend(ComposeBackend):
             on_line(line)
         self._wait_for_tasks(plan, services or plan.services)
 
-    def _distribute(self, images: Sequence[str]) -> None:
+    def _push(self, registry: str, images: Sequence[str]) -> None:
+        """Push the images netra-stack built (on the manager's engine) to the registry every node pulls from."""
+        from netra_stack.backends.swarm.stack import pushed
+
+        for image in images:
+            try:
+                self._docker("tag", image, pushed(registry, image))
+                self._docker("push", "--quiet", pushed(registry, image), timeout=600)
+            except EngineError as error:
+                message = f"pushing {image} to registry {registry} failed: {error}"
+                raise EngineError(message, hint="the manager's engine must reach the registry, and trust it "
+                                                "(insecure-registries, for one without TLS)", stderr=message) from None
+
+    def _distribute(self, environment: str, images: Sequence[str]) -> None:
         """Load the images netra-stack built into every node that may run a task and lacks them (or
         has another image of that name): with no registry, a node cannot get them otherwise. Other
-        images the nodes pull, as they would for `docker stack deploy`."""
+        images the nodes pull, as they would for `docker stack deploy`. What was loaded where is
+        recorded, for `down --images`."""
         nodes = self._unreachable(images)
+        record = self.state / environment / LOADED
+        loaded: dict[str, dict[str, str]] = json.loads(record.read_text()) if record.exists() else {}
         for image in images:
             wanted = self.engine.image_id(image)
             for hostname in nodes:
@@ -154,12 +206,15 @@ class SwarmBackend(ComposeBackend):
                 if engine is self.engine or wanted is None or engine.image_id(image) == wanted:
                     continue
                 saved = subprocess.Popen(["docker", "save", image], stdout=subprocess.PIPE, env=self.environ)
-                loaded = subprocess.run(["docker", "load", "-q"], stdin=saved.stdout, capture_output=True, text=True,
-                                        env=engine.environ, timeout=600)
+                done = subprocess.run(["docker", "load", "-q"], stdin=saved.stdout, capture_output=True, text=True,
+                                      env=engine.environ, timeout=600)
                 saved.stdout.close()
-                if saved.wait() != 0 or loaded.returncode != 0:
+                if saved.wait() != 0 or done.returncode != 0:
                     raise EngineError(f"loading {image} into swarm node {hostname} failed: "
-                                      f"{(loaded.stderr or 'docker save failed').strip()}", stderr=loaded.stderr)
+                                      f"{(done.stderr or 'docker save failed').strip()}", stderr=done.stderr)
+                loaded.setdefault(hostname, {})[image] = wanted
+                record.parent.mkdir(parents=True, exist_ok=True)
+                record.write_text(json.dumps(loaded))
 
     def _unreachable(self, images: Iterable[str]) -> list[str]:
         """The nodes that may run a task (ready, active); an error naming the first whose engine
@@ -238,7 +293,9 @@ class SwarmBackend(ComposeBackend):
             return EngineFailure("port_allocated", text, {**found.groupdict(), "address": "0.0.0.0"})
         return super().failure(text)
 
-    def down(self, environment: str, on_line: LineCallback | None = None) -> None:
+    def down(self, environment: str, on_line: LineCallback | None = None, *, images: bool = False) -> list[str]:
+        record = self.state / environment / LOADED
+        loaded = json.loads(record.read_text()) if images and record.exists() else {}
         try:
             if self._services(environment):
                 try:
@@ -252,6 +309,19 @@ class SwarmBackend(ComposeBackend):
                     engine.remove_volume(volume)
         finally:
             self.forget(environment)
+        return [self._unload(hostname, image, image_id) for hostname, found in sorted(loaded.items())
+                for image, image_id in sorted(found.items())]
+
+    def _unload(self, hostname: str, image: str, image_id: str) -> str:
+        """Remove an image loaded into a node for an environment: only while the node's image of
+        that name is still the one loaded, and only where no container uses it (the engine refuses
+        then: another environment's task)."""
+        engine = self.node_engines.get(hostname)
+        if engine is None or engine.image_id(image) != image_id:
+            return f"image {image} on node {hostname}: not the one loaded any more, kept"
+        if not engine.remove_image(image):
+            return f"image {image} kept on node {hostname}: in use"
+        return f"image {image} removed from node {hostname}"
 
     def _left(self, environment: str) -> list[str]:
         """What remains of a removed stack on the nodes netra-stack reaches. `docker stack rm`
@@ -300,6 +370,7 @@ class SwarmBackend(ComposeBackend):
         client = self.engine.client()
         found = []
         for service in client.services.list(filters={"label": L.managed_filter(environment)}):
+            mesh = routed_ports(service.attrs)
             for task, failed in current_tasks(service.tasks()):
                 hostname = self._node(task.get("NodeID", ""))[0]
                 container = (task.get("Status", {}).get("ContainerStatus") or {}).get("ContainerID")
@@ -312,6 +383,8 @@ class SwarmBackend(ComposeBackend):
                     instance = replace(inspected, node=hostname, healthcheck=())
                 else:
                     instance = task_instance(task, hostname)
+                if mesh and instance.running:  # served on every node: here, on the task's
+                    instance = replace(instance, ports=instance.ports or mesh)
                 found.append(with_failures(instance, failed))
         # A host-mode port is served on the address of the node that runs the task.
         addresses = dict(self._nodes.values())
@@ -330,14 +403,23 @@ class SwarmBackend(ComposeBackend):
 
     def exec(self, instance: Instance, argv: Sequence[str]) -> tuple[int, str, float]:
         if instance.id not in self._where and instance.node not in self.node_engines:
-            # A task on a node netra-stack cannot reach: the swarm runs it only once its healthcheck passed.
-            return (0 if instance.health == "healthy" else 1,
+            # A task on a node netra-stack cannot reach: judged by its state, as the manager knows it
+            # (a task with a healthcheck is running only once it passed).
+            return (0 if instance.running else 1,
                     f"on node {instance.node}, whose engine netra-stack cannot reach ({NODES_VAR}): "
                     f"judged by the task's state ({instance.status})", 0.0)
         return self._engine_of(instance).execute(instance.id, argv)
 
     def logs(self, instance: Instance, *, tail: int | str = 20, since: float | None = None) -> str:
-        return self._engine_of(instance).logs(instance.id, tail=tail, since=since)
+        if instance.id in self._where or instance.node in self.node_engines:
+            return self._engine_of(instance).logs(instance.id, tail=tail, since=since)
+        # A task on a node netra-stack cannot reach: its logs as the manager relays them.
+        task = instance.name.rpartition(".")[2]
+        try:
+            return self._docker("service", "logs", "--raw", "--tail", str(tail),
+                                *(["--since", f"{since:.3f}"] if since else []), task, timeout=20)
+        except (EngineError, subprocess.TimeoutExpired) as error:
+            return f"(no logs of task {task} from the manager: {error})"
 
     def remove(self, instance: Instance, *, foreign: bool = False) -> None:
         self._engine_of(instance).remove_container(instance, foreign=foreign)
@@ -390,6 +472,15 @@ def with_failures(instance: Instance, failed: Sequence[Mapping[str, Any]]) -> In
                    health_output=last.get("Err") or instance.health_output)
 
 
+def routed_ports(service: Mapping[str, Any]) -> list[PortBinding]:
+    """The ports a service publishes through the routing mesh (on every node's address)."""
+    environment = (service.get("Spec", {}).get("Labels") or {}).get(STACK_LABEL, "")
+    name = service.get("Spec", {}).get("Name", "").removeprefix(f"{environment}_")
+    return [PortBinding(name, p["TargetPort"], p.get("Protocol", "tcp"), "", p["PublishedPort"])
+            for p in (service.get("Endpoint") or {}).get("Ports") or []
+            if p.get("PublishMode") == "ingress" and p.get("PublishedPort")]
+
+
 # A task's state as a container's status (what the health judge reads).
 TASK_STATUS = {"running": "running", "complete": "exited", "failed": "exited", "shutdown": "exited",
                "rejected": "dead", "orphaned": "dead", "remove": "removing"}
@@ -407,7 +498,8 @@ def task_instance(task: Mapping[str, Any], node: str) -> Instance:
     state = status.get("State", "new")
     container = status.get("ContainerStatus") or {}
     return Instance(
-        id=container.get("ContainerID") or task["ID"], name=f"{task.get('ServiceID', '')[:12]}.{task.get('Slot', '')}",
+        id=container.get("ContainerID") or task["ID"],
+        name=f"{labels.get(STACK_LABEL, '')}_{L.service_of(labels)}.{task.get('Slot') or task.get('NodeID', '')}.{task['ID']}",
         labels=labels, status=TASK_STATUS.get(state, "created"), ports=ports,
         exit_code=container.get("ExitCode") if state in ("complete", "failed", "shutdown") else None,
         health="healthy" if state == "running" and spec.get("Healthcheck") else None,

@@ -3,11 +3,12 @@ netra-stack's override (ports, labels, limits, environment), turned into what `d
 deploy` understands. Every key that the rendering drops or changes becomes a note, so that
 nothing is lost silently.
 
-Swarm differs from compose where this module says so: published ports are host-mode ports on
-the node that runs the task (the routing mesh needs IPVS, which not every kernel has), limits
-live in `deploy.resources`, a one-shot service is a task that is not restarted, and
+Swarm differs from compose where this module says so: published ports go through the routing
+mesh where every node has IPVS, and are host-mode ports on the node that runs the task where
+not; limits live in `deploy.resources`; a one-shot service is a task that is not restarted;
 `depends_on` is carried out by netra-stack (it starts a service only once what it depends on
-is ready), not by the file.
+is ready), not by the file; with a registry, the images netra-stack builds run by their name
+in it.
 """
 
 from __future__ import annotations
@@ -32,13 +33,20 @@ QUIET = frozenset({"ports", "mem_limit", "cpus", "restart", "deploy", "container
 RESTART = {"no": "none", "always": "any", "unless-stopped": "any", "on-failure": "on-failure"}
 
 
+def pushed(registry: str, image: str) -> str:
+    """An image's name in a registry."""
+    return f"{registry}/{image}"
+
+
 def render_stack(plan: Plan, model: Mapping[str, Any], started: Iterable[str] | None = None,
-                 replicas: Mapping[str, int] | None = None) -> tuple[dict[str, Any], list[str]]:
+                 replicas: Mapping[str, int] | None = None, *, mesh: bool = False,
+                 mesh_note: str = "") -> tuple[dict[str, Any], list[str]]:
     """(the stack file, notes): `model` is compose's resolved config of the files with the plan's
     override; `started`: the services to run now (the others get 0 replicas until their stage
-    comes); `replicas`: counts that override the profile's and the file's (`scale`)."""
+    comes); `replicas`: counts that override the profile's and the file's (`scale`); `mesh`:
+    publish through the routing mesh (`mesh_note`: why it is used or not, said once)."""
     running = set(plan.services if started is None else started)
-    notes: list[str] = []
+    notes: list[str] = [mesh_note] if mesh_note else []
     services = {}
     for name, service in (model.get("services") or {}).items():
         intent = plan.intents.get(name)
@@ -48,7 +56,7 @@ def render_stack(plan: Plan, model: Mapping[str, Any], started: Iterable[str] | 
             raise ProfileError(f"{plan.profile.source}: services.{name}.replicas = {count}: the service has "
                                "network_mode: host, so two of its tasks on one node would take the same ports",
                                hint=f"run one replica of {name}, or give it a network of the stack instead of the host's")
-        services[name] = _service(plan, name, service, name in running, count, notes)
+        services[name] = _service(plan, name, service, name in running, count, mesh, notes)
     stack: dict[str, Any] = {"version": "3.8", "services": services}
     networks = {}
     for name, network in (model.get("networks") or {}).items():
@@ -73,9 +81,13 @@ def render_stack(plan: Plan, model: Mapping[str, Any], started: Iterable[str] | 
     return stack, notes
 
 
-def _service(plan: Plan, name: str, service: Mapping[str, Any], running: bool, count: int,
+def _service(plan: Plan, name: str, service: Mapping[str, Any], running: bool, count: int, mesh: bool,
              notes: list[str]) -> dict[str, Any]:
     out = {key: value for key, value in service.items() if key in KEPT and value is not None}
+    registry = plan.profile.swarm.registry
+    if registry and name in plan.images:
+        out["image"] = pushed(registry, plan.images[name])
+        notes.append(f"{name}: image {plan.images[name]} -> {out['image']} (pushed there before the deploy)")
     out["labels"] = {**(service.get("labels") or {}), L.SERVICE: name}
     for key in sorted(set(service) - KEPT - CARRIED - QUIET):
         notes.append(f"{name}: {key} dropped (docker stack deploy does not support it)")
@@ -101,18 +113,21 @@ def _service(plan: Plan, name: str, service: Mapping[str, Any], running: bool, c
     for key in ("placement", "update_config", "rollback_config", "resources", "mode", "endpoint_mode"):
         if key in (service.get("deploy") or {}):
             deploy.setdefault(key, service["deploy"][key])
-    ports = [_port(name, p, notes) for p in service.get("ports") or []]
+    ports = [_port(name, p, mesh, notes) for p in service.get("ports") or []]
     if ports:
         out["ports"] = ports
-        notes.append(f"{name}: ports published in host mode, on the node that runs each task")
-    deploy.setdefault("endpoint_mode", "dnsrr")  # a virtual IP needs IPVS: the service's name resolves to its tasks
+        if not mesh:
+            notes.append(f"{name}: ports published in host mode, on the node that runs each task")
+    if not mesh:
+        deploy.setdefault("endpoint_mode", "dnsrr")  # a virtual IP needs IPVS: the service's name resolves to its tasks
     out["deploy"] = deploy
     return out
 
 
-def _port(service: str, port: Mapping[str, Any], notes: list[str]) -> dict[str, Any]:
-    """A published port as a host-mode port: bound on the node that runs the task."""
-    found = {"target": int(port["target"]), "protocol": port.get("protocol", "tcp"), "mode": "host"}
+def _port(service: str, port: Mapping[str, Any], mesh: bool, notes: list[str]) -> dict[str, Any]:
+    """A published port: through the routing mesh (on every node), or a host-mode port bound on
+    the node that runs the task."""
+    found = {"target": int(port["target"]), "protocol": port.get("protocol", "tcp"), "mode": "ingress" if mesh else "host"}
     if port.get("published"):
         found["published"] = int(port["published"])
     if port.get("host_ip") not in (None, "", "0.0.0.0", "::"):
