@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 from pathlib import Path
 
@@ -134,6 +135,14 @@ def test_depends_on_a_one_shot_and_a_build_are_carried_out_on_swarm(swarm, swarm
         said = "\n".join(recorder.events)
         assert f"swarm: web: container_name {name}-swarm-web dropped (swarm names each task)" in said
         assert "swarm: web: restart unless-stopped -> deploy.restart_policy.condition any" in said
+        # Engine 26 keeps start_interval: Docker probed db every half second while it started, not every 10 s
+        assert "swarm: db: healthcheck start_interval 500ms added (probes during its start_period 30s; then every 10s" in said
+        spec = json.loads(nodes.docker("service", "inspect", f"{name}_db", "--format",
+                                       "{{json .Spec.TaskTemplate.ContainerSpec.Healthcheck}}", host=swarm.manager.host).stdout)
+        assert spec["StartInterval"] == 500_000_000 and spec["Interval"] == 10_000_000_000
+        db = next(i for i in manager.backend.instances(name) if i.service == "db")
+        probes = json.loads(nodes.docker("inspect", db.id, "--format", "{{json .State.Health.Log}}", host=swarm.manager.host).stdout)
+        assert probes[-1]["ExitCode"] == 0 and len(probes) >= 2, probes  # failed while db slept, passed once it served
         states = {s.service: (s.state, s.container_state) for s in manager.get_health_report(name).services}
         assert states["migrate"] == (HealthState.HEALTHY, "exited") and states["web"][0] is HealthState.HEALTHY
         with urllib.request.urlopen(f"http://{swarm.manager.address}:{ports['web']}/", timeout=10) as answer:
@@ -190,9 +199,14 @@ def test_tasks_on_nodes_it_cannot_reach_are_judged_by_the_swarm_and_their_logs_r
         assert manager.get_health_report(name).healthy
     finally:
         manager.release_environment(name)
-    for node in swarm3.nodes:
-        assert nodes.docker("ps", "-aq", "--filter", f"label=com.docker.stack.namespace={name}",
-                            host=node.host).stdout.split() == []
+    label = f"label=com.docker.stack.namespace={name}"
+    assert nodes.docker("ps", "-aq", "--filter", label, host=swarm3.manager.host).stdout.split() == []
+    # `down` saw the stack's tasks and network go through the manager; the containers on nodes it
+    # cannot reach, their agents remove a moment later.
+    deadline = time.monotonic() + 30
+    while any(nodes.docker("ps", "-aq", "--filter", label, host=node.host).stdout.split() for node in swarm3.nodes[1:]):
+        assert time.monotonic() < deadline, "the stack's containers stayed on the workers"
+        time.sleep(0.5)
 
 
 def test_a_fixed_port_taken_on_the_swarm_names_service_and_port_and_leaves_no_stack(swarm, swarm_env):

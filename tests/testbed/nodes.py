@@ -21,7 +21,7 @@ from pathlib import Path
 
 from tests.helpers import REPO
 
-IMAGE = os.environ.get("NETRA_TESTBED_NODE_IMAGE", "netra-testbed/node:bookworm")
+IMAGE = os.environ.get("NETRA_TESTBED_NODE_IMAGE", "netra-testbed/node:trixie")
 TESTBED = "io.netra-stack.testbed"  # the cluster id, on every resource of a test bed
 OWNER = "io.netra-stack.testbed-owner"  # the pid of the process that made it
 # What a node needs to run dockerd without --privileged (the flags of ../shared/TESTBED.md).

@@ -137,3 +137,18 @@ def test_a_registry_that_is_no_image_name_prefix_is_a_profile_error(registry):
 
     with pytest.raises(ValidationError, match="swarm.registry"):
         Profile.model_validate({"name": "p", "environment": "test", "swarm": {"registry": registry}})
+
+
+def test_an_engine_with_start_intervals_probes_often_during_the_start_period_and_says_so():
+    health = {"test": ["CMD", "true"], "interval": "5s", "start_period": "30s"}
+    model = {"services": {"web": {**WEB, "healthcheck": health}, "migrate": {**MIGRATE, "healthcheck": {**health, "start_interval": "2s"}},
+                          "plain": {"image": "x", "healthcheck": {"test": ["CMD", "true"], "interval": "5s"}}}}
+    stack, notes = render_stack(plan(model), model, start_interval=True)
+    assert stack["version"] == "3.12"  # the first to take start_interval
+    checks = {name: s["healthcheck"] for name, s in stack["services"].items()}
+    assert checks["web"] == {**health, "start_interval": "500ms"}  # the rest as the file says
+    assert checks["migrate"]["start_interval"] == "2s" and "start_interval" not in checks["plain"]  # the file's own; no start_period
+    assert "web: healthcheck start_interval 500ms added (probes during its start_period 30s; then every 5s, as the file says)" in notes
+    assert not any(note.startswith(("migrate: healthcheck", "plain: healthcheck")) for note in notes)
+    older, notes = render_stack(plan(model), model)  # an engine before 25: as the file says
+    assert older["version"] == "3.8" and "start_interval" not in older["services"]["web"]["healthcheck"]

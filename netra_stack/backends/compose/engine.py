@@ -197,6 +197,15 @@ class Engine:
         except docker.errors.NotFound:
             pass
 
+    def stop_and_remove(self, container_id: str, grace: float) -> None:
+        """Stop a container (its stop signal, then the kill after `grace` seconds) and remove it;
+        one that is gone already, or being removed, is left to that."""
+        try:
+            self.api.stop(container_id, timeout=max(0, round(grace)))
+            self.api.remove_container(container_id, force=True, v=True)
+        except docker.errors.APIError:  # NotFound, or a removal already in progress (409)
+            pass
+
     # --- networks and volumes --------------------------------------------------------------------
 
     def networks(self, environment: str | None = None) -> list[dict[str, Any]]:

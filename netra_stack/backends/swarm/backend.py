@@ -18,6 +18,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
     from netra_stack.backends.compose.engine import Engine
 
 STACK_LABEL = "com.docker.stack.namespace"
+SERVICE_NAME_LABEL = "com.docker.swarm.service.name"  # on a task's container: its service ({stack}_{name})
+DEFAULT_GRACE_NS = 10_000_000_000  # Docker's stop grace period where the service sets none
 NODES_VAR = "NETRA_SWARM_NODES"
 LOADED = "loaded.json"  # in an environment's state folder: node -> image -> the id loaded there
 REMOVAL_TIMEOUT = 60.0  # seconds `down` waits for the stack's tasks and networks to go
@@ -56,6 +59,7 @@ class SwarmBackend(ComposeBackend):
         self._where: dict[str, Engine] = {}  # instance id -> the engine of the node that runs it
         self._nodes: dict[str, tuple[str, str]] = {}  # node id -> (hostname, address)
         self._has_ipvs: dict[str, bool | None] = {}  # node hostname -> its kernel has IPVS (None: not known)
+        self._api_version: tuple[int, ...] | None = None  # the manager engine's API version, once asked
 
     @cached_property
     def node_engines(self) -> dict[str, Engine]:
@@ -112,7 +116,17 @@ class SwarmBackend(ComposeBackend):
         from netra_stack.backends.swarm.stack import render_stack
 
         mesh, why = self._mesh(plan)
-        return render_stack(plan, self._model(plan), started, mesh=mesh, mesh_note=why)
+        return render_stack(plan, self._model(plan), started, mesh=mesh, mesh_note=why,
+                            start_interval=self._probes_at_start_interval())
+
+    def _probes_at_start_interval(self) -> bool:
+        """Whether the manager's engine keeps a healthcheck's start_interval (API 1.44, Engine 25)."""
+        if self._api_version is None:
+            try:
+                self._api_version = tuple(int(n) for n in self.engine.api.version()["ApiVersion"].split("."))
+            except DockerUnavailableError:  # no engine to ask (`config` elsewhere): rendered for any engine
+                self._api_version = ()
+        return self._api_version >= (1, 44)
 
     def _mesh(self, plan: Plan) -> tuple[bool, str]:
         """Whether ports go through the routing mesh, and why (a note): only where the profile
@@ -297,12 +311,16 @@ class SwarmBackend(ComposeBackend):
         record = self.state / environment / LOADED
         loaded = json.loads(record.read_text()) if images and record.exists() else {}
         try:
-            if self._services(environment):
+            services = self._services(environment)
+            if services:
+                graces = {service.name: (service.attrs["Spec"]["TaskTemplate"]["ContainerSpec"].get("StopGracePeriod")
+                                         or DEFAULT_GRACE_NS) / 1e9 for service in services.values()}
                 try:
                     self._docker("stack", "rm", environment)
                 except EngineError:  # e.g. a network still in use by a task that is stopping: removed below
                     if self._services(environment):
                         raise
+                self._stop_tasks(environment, graces)
             self._until(environment, REMOVAL_TIMEOUT, f"stack {environment} not gone", lambda: self._left(environment))
             for engine in self.node_engines.values():  # stack rm leaves volumes, on each node
                 for volume in engine.volumes(environment):
@@ -311,6 +329,16 @@ class SwarmBackend(ComposeBackend):
             self.forget(environment)
         return [self._unload(hostname, image, image_id) for hostname, found in sorted(loaded.items())
                 for image, image_id in sorted(found.items())]
+
+    def _stop_tasks(self, environment: str, graces: Mapping[str, float]) -> None:
+        """Stop and remove the removed stack's containers on the nodes netra-stack reaches, side by
+        side, each with its service's stop grace period: the swarm's agents would do the same, but
+        only seconds later."""
+        selector = {"label": f"{STACK_LABEL}={environment}"}
+        found = [(engine, c["Id"], graces.get(c["Labels"].get(SERVICE_NAME_LABEL, ""), DEFAULT_GRACE_NS / 1e9))
+                 for engine in self.node_engines.values() for c in engine.api.containers(all=True, filters=selector)]
+        with ThreadPoolExecutor(max_workers=max(1, len(found))) as pool:
+            list(pool.map(lambda item: item[0].stop_and_remove(item[1], item[2]), found))
 
     def _unload(self, hostname: str, image: str, image_id: str) -> str:
         """Remove an image loaded into a node for an environment: only while the node's image of

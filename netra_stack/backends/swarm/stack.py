@@ -38,13 +38,17 @@ def pushed(registry: str, image: str) -> str:
     return f"{registry}/{image}"
 
 
+START_INTERVAL = "500ms"  # Docker's probes while a healthcheck's start_period lasts (Engine 25 and later)
+
+
 def render_stack(plan: Plan, model: Mapping[str, Any], started: Iterable[str] | None = None,
                  replicas: Mapping[str, int] | None = None, *, mesh: bool = False,
-                 mesh_note: str = "") -> tuple[dict[str, Any], list[str]]:
+                 mesh_note: str = "", start_interval: bool = False) -> tuple[dict[str, Any], list[str]]:
     """(the stack file, notes): `model` is compose's resolved config of the files with the plan's
     override; `started`: the services to run now (the others get 0 replicas until their stage
     comes); `replicas`: counts that override the profile's and the file's (`scale`); `mesh`:
-    publish through the routing mesh (`mesh_note`: why it is used or not, said once)."""
+    publish through the routing mesh (`mesh_note`: why it is used or not, said once);
+    `start_interval`: the engine probes at a start_interval (see _readiness)."""
     running = set(plan.services if started is None else started)
     notes: list[str] = [mesh_note] if mesh_note else []
     services = {}
@@ -57,7 +61,10 @@ def render_stack(plan: Plan, model: Mapping[str, Any], started: Iterable[str] | 
                                "network_mode: host, so two of its tasks on one node would take the same ports",
                                hint=f"run one replica of {name}, or give it a network of the stack instead of the host's")
         services[name] = _service(plan, name, service, name in running, count, mesh, notes)
-    stack: dict[str, Any] = {"version": "3.8", "services": services}
+        if start_interval:
+            _readiness(name, services[name], notes)
+    # 3.12: the first stack file version with a healthcheck's start_interval
+    stack: dict[str, Any] = {"version": "3.12" if start_interval else "3.8", "services": services}
     networks = {}
     for name, network in (model.get("networks") or {}).items():
         if network.get("external"):
@@ -122,6 +129,20 @@ def _service(plan: Plan, name: str, service: Mapping[str, Any], running: bool, c
         deploy.setdefault("endpoint_mode", "dnsrr")  # a virtual IP needs IPVS: the service's name resolves to its tasks
     out["deploy"] = deploy
     return out
+
+
+def _readiness(name: str, service: dict[str, Any], notes: list[str]) -> None:
+    """A healthcheck with a start_period probes every START_INTERVAL during it: the swarm routes
+    to a task (its name resolves) only once its healthcheck passed, so a dependent's stage starts
+    half a second after the dependency is ready, not one whole interval after its start (the
+    compose backend sees readiness early by probing itself). Probes after the start, and what
+    counts as a failure, stay as the file says."""
+    health = service.get("healthcheck") or {}
+    if not health.get("start_period") or health.get("start_interval") or health.get("disable"):
+        return
+    service["healthcheck"] = {**health, "start_interval": START_INTERVAL}
+    notes.append(f"{name}: healthcheck start_interval {START_INTERVAL} added (probes during its start_period "
+                 f"{health['start_period']}; then every {health.get('interval', '30s')}, as the file says)")
 
 
 def _port(service: str, port: Mapping[str, Any], mesh: bool, notes: list[str]) -> dict[str, Any]:
