@@ -164,12 +164,19 @@ class SwarmSettings(_Strict):
     """What the swarm backend needs to know beyond the compose files."""
 
     registry: str | None = Field(
-        None, pattern=r"^[A-Za-z0-9.-]+(:[0-9]+)?(/[a-z0-9._/-]+)?$",
-        description="A registry every node pulls from, e.g. 'registry.local:5000': the images netra-stack builds "
+        None, description="A registry every node pulls from, e.g. 'registry.local:5000': the images netra-stack builds "
         "are pushed there before the deploy. Without one, they are loaded into each node (NETRA_SWARM_NODES).")
     routing_mesh: bool = Field(
         True, description="Publish ports through the ingress routing mesh (any node's address) where every node's "
         "kernel has IPVS, detected at `up`; elsewhere, or when false, host-mode ports on the node of each task.")
+
+    @field_validator("registry")
+    @classmethod
+    def _image_prefix(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)*", value):
+            raise ValueError("expected a registry as images name it, HOST[:PORT][/PATH] without a scheme, "
+                             "e.g. 'registry.local:5000'")
+        return value
 
 
 class Profile(_Strict):

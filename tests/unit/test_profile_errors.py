@@ -46,6 +46,11 @@ BAD = [
      ["environment = 'staging'", "'test', 'dev' or 'prod'"]),
     ("zero-cpus", MINIMAL + "[services.db]\ncpus = 0\n",
      ["services.db.cpus = 0", "greater than 0"]),
+    ("registry-with-scheme", MINIMAL + '[swarm]\nregistry = "http://registry:5000"\n',
+     ["swarm.registry = 'http://registry:5000'", "HOST[:PORT][/PATH] without a scheme"]),
+    ("registry-with-space", MINIMAL + '[swarm]\nregistry = "reg istry"\n', ["swarm.registry = 'reg istry'", "e.g. 'registry.local:5000'"]),
+    ("unknown-swarm-key", MINIMAL + '[swarm]\nregistery = "r:5000"\n',
+     ["unknown key 'swarm.registery'", "expected one of: registry, routing_mesh"]),
     ("missing-environment", 'compose_files = ["c.yml"]\n', ["environment: missing; expected test, dev or prod"]),
     ("missing-compose-files", 'environment = "dev"\n', ["compose_files: missing; expected a list of compose files"]),
 ]

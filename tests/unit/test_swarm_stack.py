@@ -131,14 +131,6 @@ def test_with_a_registry_the_images_it_builds_run_by_their_name_there():
     assert "web: image netra/web:1 -> registry.local:5000/netra/web:1 (pushed there before the deploy)" in notes
 
 
-@pytest.mark.parametrize("registry", ["http://registry:5000", "registry:port", "reg istry"])
-def test_a_registry_that_is_no_image_name_prefix_is_a_profile_error(registry):
-    from pydantic import ValidationError
-
-    with pytest.raises(ValidationError, match="swarm.registry"):
-        Profile.model_validate({"name": "p", "environment": "test", "swarm": {"registry": registry}})
-
-
 def test_an_engine_with_start_intervals_probes_often_during_the_start_period_and_says_so():
     health = {"test": ["CMD", "true"], "interval": "5s", "start_period": "30s"}
     model = {"services": {"web": {**WEB, "healthcheck": health}, "migrate": {**MIGRATE, "healthcheck": {**health, "start_interval": "2s"}},

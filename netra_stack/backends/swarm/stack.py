@@ -33,12 +33,12 @@ QUIET = frozenset({"ports", "mem_limit", "cpus", "restart", "deploy", "container
 RESTART = {"no": "none", "always": "any", "unless-stopped": "any", "on-failure": "on-failure"}
 
 
+START_INTERVAL = "500ms"  # Docker's probes while a healthcheck's start_period lasts (Engine 25 and later)
+
+
 def pushed(registry: str, image: str) -> str:
     """An image's name in a registry."""
     return f"{registry}/{image}"
-
-
-START_INTERVAL = "500ms"  # Docker's probes while a healthcheck's start_period lasts (Engine 25 and later)
 
 
 def render_stack(plan: Plan, model: Mapping[str, Any], started: Iterable[str] | None = None,
