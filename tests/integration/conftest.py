@@ -152,3 +152,16 @@ def swarm(docker_ready):
 def swarm3(docker_ready):
     """A manager and two workers, and a registry they pull from."""
     yield from _swarm(3, registry=True)
+
+
+@pytest.fixture(scope="session")
+def kube_api():
+    """A Kubernetes API server (etcd + kube-apiserver on loopback, no nodes), for the session."""
+    from tests.testbed import kube
+
+    kube.build()
+    server = kube.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -59,6 +59,8 @@ def test_services_become_workloads_services_and_files_of_one_labelled_namespace(
     assert all(o["metadata"]["labels"][L.MANAGED] == "true" and o["metadata"]["labels"][L.ENVIRONMENT] == "env"
                for o in objects)  # every object is ours, by label
     assert all(o["metadata"].get("namespace", "env") == "env" for o in objects)
+    # A value no Kubernetes label can hold (the owner, user@host) is an annotation of the same key
+    assert all("@" in o["metadata"]["annotations"][L.OWNER] and L.OWNER not in o["metadata"]["labels"] for o in objects)
     assert set(kinds["Deployment"]) == {"web"} and set(kinds["Job"]) == {"migrate"}  # the one-shot is a Job
     job = kinds["Job"]["migrate"]["spec"]
     assert job["backoffLimit"] == 0 and job["template"]["spec"]["restartPolicy"] == "Never"
@@ -141,6 +143,15 @@ def test_shown_objects_mask_secret_values_but_not_paths(tmp_path):
     env = {e["name"]: e["value"] for e in shown["Deployment"]["web"]["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert env["API_TOKEN"] == "***" and env["API_TOKEN_FILE"] == "/run/secrets/token" and env["MODE"] == "test"
     assert base64.b64decode(shown["Secret"]["token"]["data"]["value"]) == b"***"
+
+
+def test_an_environment_name_that_cannot_name_a_namespace_is_a_profile_error(tmp_path):
+    found = model(tmp_path)
+    chosen = plan(found)
+    from dataclasses import replace
+
+    with pytest.raises(ProfileError, match="the environment name 'my_env' cannot name a namespace"):
+        render_manifests(replace(chosen, name="my_env"), found)
 
 
 def test_compose_durations():

@@ -27,6 +27,8 @@ from netra_stack.planning.plan import Plan, ServiceIntent
 NODE_PORTS = (30000, 32767)  # the API server's default service-node-port-range
 CONFIG_LIMIT = 1024 * 1024  # bytes: what a ConfigMap or Secret holds at most
 _DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")  # a Service's (and so a compose service's) name
+_NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)")
 _UNITS = {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
 
@@ -54,6 +56,10 @@ def render_manifests(plan: Plan, model: Mapping[str, Any], *,
     now (the others get 0 replicas, or no Job yet)."""
     running = set(plan.services if started is None else started)
     notes: list[str] = []
+    if not _NAMESPACE.match(plan.name):
+        raise ProfileError(f"{plan.profile.source}: project_name: the environment name {plan.name!r} cannot name a "
+                           "namespace (lowercase letters, digits and '-', at most 63)",
+                           hint="use '-' instead of '_' in project_name")
     labels = dict(plan.labels)
     services = {name: with_intent(service, plan.intents.get(name)) for name, service in (model.get("services") or {}).items()
                 if name in plan.services}
@@ -69,15 +75,15 @@ def render_manifests(plan: Plan, model: Mapping[str, Any], *,
             raise ProfileError(f"{plan.profile.source}: services.{name}: the name cannot be a Kubernetes Service's "
                                "(lowercase letters, digits and '-', starting with a letter, at most 63)",
                                hint="rename the service in the compose files")
-    objects: list[dict[str, Any]] = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": plan.name, "labels": labels}}]
+    objects: list[dict[str, Any]] = [{"apiVersion": "v1", "kind": "Namespace", "metadata": metadata(plan.name, labels)}]
     files = _Files(plan, labels, notes)
     for name, secret in (model.get("secrets") or {}).items():
         objects.append(files.secret(name, secret))
     workloads, exposed = [], []
     for name, service in services.items():
         pod = _pod(plan, name, service, model, files, notes)
-        meta = {"name": name, "namespace": plan.name, "labels": {**labels, L.SERVICE: name}}
-        template = {"metadata": {"labels": {**labels, L.SERVICE: name}}, "spec": pod}
+        meta = metadata(name, {**labels, L.SERVICE: name}, plan.name)
+        template = {"metadata": {k: v for k, v in meta.items() if k in ("labels", "annotations")}, "spec": pod}
         if name in plan.one_shot:
             if name in running:
                 pod["restartPolicy"] = "Never"
@@ -314,7 +320,7 @@ class _Files:
         self._claims: set[str] = set()
 
     def _meta(self, name: str) -> dict[str, Any]:
-        return {"name": name, "namespace": self.plan.name, "labels": self.labels}
+        return metadata(name, self.labels, self.plan.name)
 
     def secret(self, name: str, secret: Mapping[str, Any]) -> dict[str, Any]:
         if not secret.get("file"):
@@ -407,6 +413,17 @@ def masked(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
             template = o["spec"]["template"]
             o = {**o, "spec": {**o["spec"], "template": {**template, "spec": pod(template["spec"])}}}
         found.append(o)
+    return found
+
+
+def metadata(name: str, labels: Mapping[str, str], namespace: str | None = None) -> dict[str, Any]:
+    """An object's metadata: netra-stack's labels, those whose value a Kubernetes label cannot
+    hold (the owner `user@host`, a lease `pid:start`) as annotations of the same key."""
+    found: dict[str, Any] = {"name": name, **({"namespace": namespace} if namespace else {}),
+                             "labels": {k: v for k, v in labels.items() if _LABEL_VALUE.match(v) and len(v) <= 63}}
+    others = {k: v for k, v in labels.items() if k not in found["labels"]}
+    if others:
+        found["annotations"] = others
     return found
 
 
