@@ -64,24 +64,14 @@ def render_manifests(plan: Plan, model: Mapping[str, Any], *,
     services = {name: with_intent(service, plan.intents.get(name)) for name, service in (model.get("services") or {}).items()
                 if name in plan.services}
     for name, service in services.items():
-        for key, why in REFUSED.items():
-            value = service.get(key)
-            if value in (None, False, [], "") or key == "network_mode" and value in ("bridge", "default"):
-                continue
-            raise ProfileError(f"{plan.profile.source}: services.{name}.{key} = {service[key]!r}: "
-                                   f"cannot run on Kubernetes: {why}",
-                                   hint=f"remove {key} from {name} for this profile, e.g. with a compose file of its own")
-        if not _DNS_LABEL.match(name):
-            raise ProfileError(f"{plan.profile.source}: services.{name}: the name cannot be a Kubernetes Service's "
-                               "(lowercase letters, digits and '-', starting with a letter, at most 63)",
-                               hint="rename the service in the compose files")
+        _refuse(plan, name, service)
     objects: list[dict[str, Any]] = [{"apiVersion": "v1", "kind": "Namespace", "metadata": metadata(plan.name, labels)}]
     files = _Files(plan, labels, notes)
     for name, secret in (model.get("secrets") or {}).items():
         objects.append(files.secret(name, secret))
     workloads, exposed = [], []
     for name, service in services.items():
-        pod = _pod(plan, name, service, model, files, notes)
+        pod = _pod(plan, name, service, files, notes)
         meta = metadata(name, {**labels, L.SERVICE: name}, plan.name)
         template = {"metadata": {k: v for k, v in meta.items() if k in ("labels", "annotations")}, "spec": pod}
         if name in plan.one_shot:
@@ -104,6 +94,20 @@ def render_manifests(plan: Plan, model: Mapping[str, Any], *,
         notes.append(f"networks {', '.join(model['networks'])}: one flat network in the namespace "
                      "(pods reach each other across them)")
     return objects, notes
+
+
+def _refuse(plan: Plan, name: str, service: Mapping[str, Any]) -> None:
+    """A profile error for a service that cannot run on Kubernetes as the files mean it."""
+    for key, why in REFUSED.items():
+        value = service.get(key)
+        if value in (None, False, [], "") or key == "network_mode" and value in ("bridge", "default"):
+            continue
+        raise ProfileError(f"{plan.profile.source}: services.{name}.{key} = {value!r}: cannot run on Kubernetes: {why}",
+                           hint=f"remove {key} from {name} for this profile, e.g. with a compose file of its own")
+    if not _DNS_LABEL.match(name):
+        raise ProfileError(f"{plan.profile.source}: services.{name}: the name cannot be a Kubernetes Service's "
+                           "(lowercase letters, digits and '-', starting with a letter, at most 63)",
+                           hint="rename the service in the compose files")
 
 
 def with_intent(service: Mapping[str, Any], intent: ServiceIntent | None) -> dict[str, Any]:
@@ -129,8 +133,7 @@ def with_intent(service: Mapping[str, Any], intent: ServiceIntent | None) -> dic
     return found
 
 
-def _pod(plan: Plan, name: str, service: Mapping[str, Any], model: Mapping[str, Any], files: _Files,
-         notes: list[str]) -> dict[str, Any]:
+def _pod(plan: Plan, name: str, service: Mapping[str, Any], files: _Files, notes: list[str]) -> dict[str, Any]:
     container: dict[str, Any] = {"name": name, "image": service.get("image") or plan.images.get(name, name)}
     if name in plan.images:
         container["imagePullPolicy"] = "IfNotPresent"  # built here: loaded into the nodes, or pushed
@@ -162,7 +165,7 @@ def _pod(plan: Plan, name: str, service: Mapping[str, Any], model: Mapping[str, 
     volumes: list[dict[str, Any]] = []
     mounts: list[dict[str, Any]] = []
     for number, mount in enumerate(service.get("volumes") or []):
-        files.mount(name, number, mount, model, volumes, mounts)
+        files.mount(name, number, mount, volumes, mounts)
     for number, path in enumerate(service.get("tmpfs") or []):
         target = str(path).split(":")[0]
         volumes.append({"name": f"tmpfs-{number}", "emptyDir": {"medium": "Memory"}})
@@ -330,8 +333,8 @@ class _Files:
         return {"apiVersion": "v1", "kind": "Secret", "metadata": self._meta(_object_name(name)), "type": "Opaque",
                 "data": {"value": base64.b64encode(data).decode()}}
 
-    def mount(self, service: str, number: int, mount: Mapping[str, Any], model: Mapping[str, Any],
-              volumes: list[dict[str, Any]], mounts: list[dict[str, Any]]) -> None:
+    def mount(self, service: str, number: int, mount: Mapping[str, Any], volumes: list[dict[str, Any]],
+              mounts: list[dict[str, Any]]) -> None:
         kind, target = mount.get("type"), mount["target"]
         volume = f"v{number}"
         entry: dict[str, Any] = {"name": volume, "mountPath": target}
@@ -352,14 +355,14 @@ class _Files:
                                    hint="create it, or remove the bind mount for this profile")
             volumes.append({"name": volume, "configMap": {"name": config}})
         elif kind == "volume" and mount.get("source"):
-            volumes.append({"name": volume, **self._volume(mount["source"], model)})
+            volumes.append({"name": volume, **self._volume(mount["source"])})
         elif kind == "tmpfs":
             volumes.append({"name": volume, "emptyDir": {"medium": "Memory"}})
         else:  # an anonymous volume
             volumes.append({"name": volume, "emptyDir": {}})
         mounts.append(entry)
 
-    def _volume(self, name: str, model: Mapping[str, Any]) -> dict[str, Any]:
+    def _volume(self, name: str) -> dict[str, Any]:
         if self.plan.profile.environment != "prod":
             return {"emptyDir": {}}  # test and dev data lives as long as the environment
         claim = _object_name(name)
