@@ -22,9 +22,9 @@ def client(kube_api):
     return Client(KubeConfig.from_dict(kube_api.kubeconfig()), field_manager="netra-stack")
 
 
-def example_objects(mini_env, profile="prod"):
+def example_objects(mini_env, profile="prod", name="prod-api-test"):
     ctx = StackManager(profile, environ={**mini_env, "NETRA_STACK_PROFILE_PATH": str(REAL_PROFILES)}).ctx
-    plan = ctx.plan(name=f"{profile}-api-test")
+    plan = ctx.plan(name=name)
     plan.reservations.release()
     return render_manifests(plan, ctx.base_model())[0]
 
@@ -54,3 +54,35 @@ def test_the_example_stack_is_accepted_and_defaulted_by_the_api_server(client, m
     assert services["postgres"].spec.type == "NodePort"
     assert 30000 <= services["postgres"].spec.ports[0].nodePort <= 32767  # the cluster chose (prod: ephemeral)
     assert services["postgres"].spec.clusterIP  # allocated: its name will resolve
+
+
+def test_the_least_access_it_asks_for_is_enough_for_an_environment_and_no_more(kube_api, client, mini_env):
+    from lightkube import Client, codecs
+    from lightkube.config.kubeconfig import KubeConfig
+    from lightkube.core.exceptions import ApiError
+    from lightkube.resources.core_v1 import Namespace, Node, Pod
+    from lightkube.resources.rbac_authorization_v1 import ClusterRole, ClusterRoleBinding
+
+    from netra_stack.backends.kubernetes.manifests import access_role
+
+    role = access_role("netra-stack-test")
+    client.apply(codecs.from_dict(role))
+    client.apply(codecs.from_dict({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": "netra-stack-test"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "netra-stack-test"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "netra"}]}))
+    netra = Client(KubeConfig.from_dict(kube_api.kubeconfig(kube_api.user_token)), field_manager="netra-stack")
+    try:
+        objects = example_objects(mini_env, name="access-test")
+        for obj in objects:  # the whole environment, as the user netra-stack runs as
+            netra.apply(codecs.from_dict(obj))
+        namespace = objects[0]["metadata"]["name"]
+        assert list(netra.list(Pod, namespace=namespace)) == []  # it may watch what runs there
+        for forbidden in (lambda: list(netra.list(Node)), lambda: netra.apply(codecs.from_dict(access_role("escalated")))):
+            with pytest.raises(ApiError) as info:
+                forbidden()
+            assert info.value.status.code == 403  # nodes, and RBAC itself, are not its business
+        netra.delete(Namespace, namespace)
+    finally:
+        client.delete(ClusterRoleBinding, "netra-stack-test")
+        client.delete(ClusterRole, "netra-stack-test")

@@ -46,3 +46,11 @@ def test_host_networking_cannot_run_on_kubernetes_one_line_exit_3(mini_env, tmp_
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "services.agent.network_mode = 'host': cannot run on Kubernetes" in lines[0]
     assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_manifests_access_prints_the_cluster_role_to_bind_without_a_profile(mini_env, tmp_path):
+    result = run_cli("manifests", "--access", env={**mini_env, "NETRA_STACK_PROFILE_PATH": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    role = yaml.safe_load(result.stdout)
+    assert role["kind"] == "ClusterRole" and role["metadata"]["name"] == "netra-stack"
+    assert {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]} in role["rules"]

@@ -41,6 +41,7 @@ class ApiServer:
     folder: Path
     port: int
     token: str  # of the user `admin`, in group system:masters
+    user_token: str  # of the user `netra`, in no group: it may do only what a binding grants it
     processes: list[subprocess.Popen] = field(default_factory=list)
 
     @property
@@ -69,7 +70,7 @@ class ApiServer:
 def start(timeout: float = 60) -> ApiServer:
     """etcd and kube-apiserver on free loopback ports, ready to answer; stopped again if they do not come up."""
     folder = Path(tempfile.mkdtemp(prefix="netra-testbed-kube-"))
-    found = ApiServer(folder, _free_port(), secrets.token_hex(16))
+    found = ApiServer(folder, _free_port(), secrets.token_hex(16), secrets.token_hex(16))
     try:
         etcd_port, peer_port = _free_port(), _free_port()
         log = (folder / "etcd.log").open("w")
@@ -78,7 +79,7 @@ def start(timeout: float = 60) -> ApiServer:
              "--advertise-client-urls", f"http://127.0.0.1:{etcd_port}", "--listen-peer-urls", f"http://127.0.0.1:{peer_port}"],
             stdout=log, stderr=subprocess.STDOUT))
         subprocess.run(["openssl", "genrsa", "-out", str(folder / "sa.key"), "2048"], check=True, capture_output=True)
-        (folder / "tokens.csv").write_text(f"{found.token},admin,admin,system:masters\n")
+        (folder / "tokens.csv").write_text(f"{found.token},admin,admin,system:masters\n{found.user_token},netra,netra\n")
         log = (folder / "apiserver.log").open("w")
         found.processes.append(subprocess.Popen(
             [str(APISERVER), f"--etcd-servers=http://127.0.0.1:{etcd_port}", "--bind-address=127.0.0.1",

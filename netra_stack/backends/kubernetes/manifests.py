@@ -395,6 +395,29 @@ class _Files:
         return path.read_bytes()
 
 
+# What netra-stack does in a cluster, and nothing more: make and remove the namespace of each
+# environment and the objects in it, and watch and read what runs there. Namespaces are made
+# as environments start, so the rules are a ClusterRole (a namespaced Role could not follow).
+ACCESS_RULES = (
+    {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get", "list", "watch", "create", "patch", "delete"]},
+    {"apiGroups": [""], "resources": ["services", "configmaps", "secrets", "persistentvolumeclaims"],
+     "verbs": ["get", "list", "watch", "create", "patch", "delete"]},
+    {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get", "list", "watch", "create", "patch", "delete"]},
+    {"apiGroups": ["apps"], "resources": ["deployments/scale"], "verbs": ["get", "patch"]},
+    {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["get", "list", "watch", "create", "patch", "delete"]},
+    {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch", "delete"]},
+    {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]},
+    {"apiGroups": [""], "resources": ["pods/portforward"], "verbs": ["create"]},
+    {"apiGroups": [""], "resources": ["events"], "verbs": ["get", "list", "watch"]},
+)
+
+
+def access_role(name: str = "netra-stack") -> dict[str, Any]:
+    """The ClusterRole with the least a user of netra-stack needs (bind it to that user)."""
+    return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+            "metadata": {"name": name, "labels": {L.MANAGED: "true"}}, "rules": [dict(r) for r in ACCESS_RULES]}
+
+
 def masked(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The objects for showing: the data of each Secret, and the values of secret-named
     environment variables (`POSTGRES_PASSWORD`, not `POSTGRES_PASSWORD_FILE`), as MASK."""

@@ -13,13 +13,19 @@ from netra_stack.cli.options import command, compose_profile_option, manager, pr
 @profile_option
 @compose_profile_option
 @click.option("--reveal-secrets", is_flag=True, help="Do not mask passwords, tokens and the data of Secrets.")
-def manifests(profile: str | None, compose_profiles, reveal_secrets: bool) -> None:
+@click.option("--access", is_flag=True, help="Print the ClusterRole with the least access netra-stack needs, instead.")
+def manifests(profile: str | None, compose_profiles, reveal_secrets: bool, access: bool) -> None:
     """Print the Kubernetes objects (YAML, one document each) of a new environment of the profile:
     its namespace, Deployments, Jobs, Services, ConfigMaps, Secrets and claims. What does not map
     as it is comes first, as comments."""
     import yaml
 
-    from netra_stack.backends.kubernetes.manifests import masked, render_manifests
+    from netra_stack.backends.kubernetes.manifests import access_role, masked, render_manifests
+
+    if access:
+        sys.stdout.write("# what netra-stack needs in a cluster; bind it to its user with a ClusterRoleBinding\n"
+                         + yaml.safe_dump(access_role(), sort_keys=False))
+        return
     from netra_stack.model.redact import Redactor
     from netra_stack.planning.plan import environment_name
 
