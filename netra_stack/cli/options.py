@@ -93,6 +93,11 @@ def name_option(f):
                         help="The environment to act on (default: the profile's only one, or COMPOSE_PROJECT_NAME).")(f)
 
 
+def health_timeout_option(f):
+    """--timeout of a command that changes what runs, then waits for health."""
+    return click.option("--timeout", type=float, help="Seconds to wait for health afterwards.")(f)
+
+
 def compose_profile_option(f):
     return click.option("--compose-profile", "compose_profiles", multiple=True, metavar="NAME",
                         help="Enable a compose profile (repeatable), on top of the profile's compose_profiles.")(f)

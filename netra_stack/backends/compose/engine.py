@@ -276,11 +276,7 @@ class Engine:
         found = self.image(image_id)
         if found is None or found.tags or not L.is_ours(found.labels):
             return False
-        try:
-            self.api.remove_image(found.id, force=False, noprune=False)
-            return True
-        except docker.errors.APIError:  # in use by a container, or already gone
-            return False
+        return self.remove_image(found.id)
 
     def host_has(self, path: str) -> bool | None:
         """Whether the engine's own machine has `path` (e.g. /proc/net/ip_vs, which a kernel with

@@ -146,7 +146,7 @@ def _pod(plan: Plan, name: str, service: Mapping[str, Any], files: _Files, notes
         container["env"] = [{"name": k, "value": "" if v is None else str(v)} for k, v in sorted(environment.items())]
     if service.get("working_dir"):
         container["workingDir"] = service["working_dir"]
-    ports = sorted({int(p["target"]) for p in service.get("ports") or []} | {int(str(e).split("/")[0]) for e in service.get("expose") or []})
+    ports = _container_ports(service)
     if ports:
         container["ports"] = [{"containerPort": port} for port in ports]
     resources = _resources(service)
@@ -250,7 +250,7 @@ def _service(plan: Plan, name: str, service: Mapping[str, Any], meta: Mapping[st
     NodePort where the files publish ports (`ports`, not `expose`), from the plan's host ports
     (none chosen: the cluster chooses)."""
     published = {int(p["target"]): p for p in service.get("ports") or []}
-    targets = sorted(set(published) | {int(str(e).split("/")[0]) for e in service.get("expose") or []})
+    targets = _container_ports(service)
     if not targets:
         return None
     spec: dict[str, Any] = {"selector": {L.ENVIRONMENT: plan.name, L.SERVICE: name}, "ports": []}
@@ -271,6 +271,12 @@ def _service(plan: Plan, name: str, service: Mapping[str, Any], meta: Mapping[st
         notes.append(f"{name}: ports {', '.join(str(t) for t in sorted(published))} published as NodePorts, "
                      "on every node's address")
     return {"apiVersion": "v1", "kind": "Service", "metadata": dict(meta), "spec": spec}
+
+
+def _container_ports(service: Mapping[str, Any]) -> list[int]:
+    """The container ports a service publishes (`ports`) or offers to the others (`expose`)."""
+    return sorted({int(p["target"]) for p in service.get("ports") or []}
+                  | {int(str(e).split("/")[0]) for e in service.get("expose") or []})
 
 
 def _replicas(plan: Plan, name: str, service: Mapping[str, Any]) -> int:

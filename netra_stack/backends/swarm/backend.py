@@ -58,7 +58,6 @@ class SwarmBackend(ComposeBackend):
         self._started: dict[str, set[str]] = {}  # environment -> the services scaled up so far
         self._where: dict[str, Engine] = {}  # instance id -> the engine of the node that runs it
         self._nodes: dict[str, tuple[str, str]] = {}  # node id -> (hostname, address)
-        self._has_ipvs: dict[str, bool | None] = {}  # node hostname -> its kernel has IPVS (None: not known)
         self._api_version: tuple[int, ...] | None = None  # the manager engine's API version, once asked
 
     @cached_property
@@ -136,9 +135,7 @@ class SwarmBackend(ComposeBackend):
         if not any(intent.ports for intent in plan.intents.values()):
             return False, ""
         try:
-            self.check()
-            nodes = self._unreachable(())
-            found = {hostname: self._ipvs(hostname) for hostname in nodes}
+            found = self._ipvs_by_node
         except (EngineError, DockerUnavailableError) as error:  # no swarm to ask (e.g. `config` elsewhere)
             return False, f"ports: host mode (IPVS, which the routing mesh needs, not detected: {error})"
         lacking = sorted(h for h, has in found.items() if has is False)
@@ -149,11 +146,13 @@ class SwarmBackend(ComposeBackend):
             return False, f"ports: host mode, on the node of each task: IPVS not detected on {', '.join(unknown)} (not reached, or no image to probe with)"
         return True, "ports: through the routing mesh (IPVS on every node): any node's address serves them"
 
-    def _ipvs(self, hostname: str) -> bool | None:
-        if hostname not in self._has_ipvs:
-            engine = self.node_engines.get(hostname)
-            self._has_ipvs[hostname] = engine.host_has("/proc/net/ip_vs") if engine else None
-        return self._has_ipvs[hostname]
+    @cached_property
+    def _ipvs_by_node(self) -> dict[str, bool | None]:
+        """Each node that may run a task -> whether its kernel has IPVS (None: its engine is not
+        reached, or has no image to probe with); asked once per backend."""
+        self.check()
+        return {hostname: self.node_engines[hostname].host_has("/proc/net/ip_vs") if hostname in self.node_engines
+                else None for hostname in self._unreachable(())}
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -298,7 +297,7 @@ class SwarmBackend(ComposeBackend):
 
     def _services(self, environment: str) -> dict[str, Any]:
         """The stack's services by their name in the files."""
-        found = self.engine.client().services.list(filters={"label": f"{STACK_LABEL}={environment}"})
+        found = self.engine.client().services.list(filters=of_stack(environment))
         return {service.name.removeprefix(f"{environment}_"): service for service in found}
 
     def failure(self, text: str) -> EngineFailure:
@@ -334,7 +333,7 @@ class SwarmBackend(ComposeBackend):
         """Stop and remove the removed stack's containers on the nodes netra-stack reaches, side by
         side, each with its service's stop grace period: the swarm's agents would do the same, but
         only seconds later."""
-        selector = {"label": f"{STACK_LABEL}={environment}"}
+        selector = of_stack(environment)
         found = [(engine, c["Id"], graces.get(c["Labels"].get(SERVICE_NAME_LABEL, ""), DEFAULT_GRACE_NS / 1e9))
                  for engine in self.node_engines.values() for c in engine.api.containers(all=True, filters=selector)]
         with ThreadPoolExecutor(max_workers=max(1, len(found))) as pool:
@@ -355,7 +354,7 @@ class SwarmBackend(ComposeBackend):
         """What remains of a removed stack on the nodes netra-stack reaches. `docker stack rm`
         returns at once, and gives up on a network a stopping task still uses: once the
         containers are gone, such networks are removed here."""
-        selector = {"label": f"{STACK_LABEL}={environment}"}
+        selector = of_stack(environment)
         containers = [f"container {c['Names'][0].lstrip('/')}" for engine in self.node_engines.values()
                       for c in engine.api.containers(all=True, filters=selector)]
         if containers:
@@ -475,6 +474,11 @@ class NodesWatch:
     def close(self) -> None:
         for watch in self._watches:
             watch.close()
+
+
+def of_stack(environment: str) -> dict[str, str]:
+    """The engine's filter for what belongs to an environment's stack."""
+    return {"label": f"{STACK_LABEL}={environment}"}
 
 
 def current_tasks(tasks: Iterable[Mapping[str, Any]]) -> list[tuple[Mapping[str, Any], list[Mapping[str, Any]]]]:

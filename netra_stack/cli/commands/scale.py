@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from netra_stack.cli.options import command, managing, name_option, profile_option, terminal
+from netra_stack.cli.options import command, health_timeout_option, managing, name_option, profile_option, terminal
 
 
 def replicas(value: str) -> dict[str, int]:
@@ -25,7 +25,7 @@ def replicas(value: str) -> dict[str, int]:
 @profile_option
 @name_option
 @click.option("--services", "-s", "counts", required=True, help="SERVICE=COUNT, comma-separated, e.g. web=3,worker=2.")
-@click.option("--timeout", type=float, help="Seconds to wait for health afterwards.")
+@health_timeout_option
 def scale(profile, env_name, counts, timeout) -> None:
     """Run that many instances of services (a backend that runs several: swarm), then wait until healthy."""
     wanted = replicas(counts)
