@@ -34,7 +34,7 @@ from typing import Any
 from netra_stack.planning.graph import HEALTHY
 from netra_stack.model import labels as L
 from netra_stack.model.decisions import EngineFailure, PortBinding
-from netra_stack.model.errors import EngineError
+from netra_stack.model.errors import EngineError, UsageError
 from netra_stack.model.instances import ImageInfo, Instance, Usage
 from netra_stack.model.state import state_dir
 
@@ -157,6 +157,7 @@ class FakeBackend:
         self.state: Path = state_dir(environ)
         self.world = world
         self.gate_conditions = world.gate_conditions
+        self.runs_checks = False
         world.backends.append(self)
 
     @property
@@ -305,6 +306,9 @@ class FakeBackend:
         with self.world.lock:
             self.world.watches.append(watch)
         return watch
+
+    def forward(self, environment: str, bindings):
+        raise UsageError(f"{environment}: its ports are the host's already")
 
     def stats(self, environment: str) -> list[Usage]:
         return [Usage(i.service, i.name, 1 << 20, 1 << 30, 1.0) for i in self.world.of(environment) if i.running]

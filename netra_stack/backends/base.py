@@ -15,13 +15,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from netra_stack.model.decisions import EngineFailure
+    from netra_stack.model.decisions import EngineFailure, PortBinding
     from netra_stack.model.instances import ImageInfo, Instance, Usage
     from netra_stack.model.profiles import Profile
     from netra_stack.planning.plan import Plan
 
 LineCallback = Callable[[str], None]
 DEFAULT = "compose"
+
+
+class Forwarding(Protocol):
+    """Open port-forwards: `bindings`, the loopback ports that lead to each service's port; they
+    last until `close`."""
+
+    bindings: list[PortBinding]
+
+    def close(self) -> None: ...
 
 
 class Watch(Protocol):
@@ -46,6 +55,9 @@ class Backend(Protocol):
     # service_healthy (netra-stack's checks pass before the engine's); all of them where the
     # orchestrator orders nothing itself.
     gate_conditions: frozenset[str]
+    # Whether the orchestrator runs the profile's health checks itself (Kubernetes: as readiness
+    # probes): an instance's `health` is then their verdict, and netra-stack runs none again.
+    runs_checks: bool
 
     # --- planning --------------------------------------------------------------------------------
     def read_model(self, profile: Profile, environ: Mapping[str, str]) -> dict[str, Any]:
@@ -113,6 +125,10 @@ class Backend(Protocol):
         """The log lines of services (all: empty), optionally following."""
 
     def events(self, environment: str) -> Watch: ...
+
+    def forward(self, environment: str, bindings: Sequence[PortBinding]) -> Forwarding:
+        """Ports of the host's loopback that lead to `bindings`, for an orchestrator whose own
+        addresses the host may not reach (Kubernetes: port-forwards); a UsageError elsewhere."""
 
     def stats(self, environment: str) -> list[Usage]:
         """Resource use of each running instance, now."""

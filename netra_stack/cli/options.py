@@ -79,6 +79,14 @@ def backend_option(f):
         if value:
             ctx.meta[BACKEND] = value
 
+    def kube_context(ctx, param, value):
+        from netra_stack.backends.kubernetes import CONTEXT_VAR
+
+        if value:  # the backend reads it from the environment, as the watchdog it spawns will
+            os.environ[CONTEXT_VAR] = value
+
+    f = click.option("--kube-context", metavar="NAME", expose_value=False, callback=kube_context,
+                     help="The kubeconfig's context, for the kubernetes backend (default: its current one).")(f)
     return click.option("--backend", metavar="NAME", expose_value=False, callback=remember,
                         help="The backend to run on, over the profile's `backend` (default compose).")(f)
 

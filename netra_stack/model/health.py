@@ -31,7 +31,7 @@ class CheckResult:
     output: str  # the command's output tail, or what the host saw: "HTTP 503", "connection refused"
     latency_ms: float
     exit_code: int | None = None  # a command's; None for host-side checks
-    kind: str = "command"  # command | http | tcp | log
+    kind: str = "command"  # command | http | tcp | log | readiness (the orchestrator's probe)
 
     @property
     def title(self) -> str:

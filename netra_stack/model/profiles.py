@@ -160,6 +160,14 @@ class PortsPolicy(_Strict):
         return value
 
 
+def registry(value: str | None) -> str | None:
+    """A registry as images name it (a profile's `registry`)."""
+    if value is not None and not re.fullmatch(r"[A-Za-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)*", value):
+        raise ValueError("expected a registry as images name it, HOST[:PORT][/PATH] without a scheme, "
+                         "e.g. 'registry.local:5000'")
+    return value
+
+
 class SwarmSettings(_Strict):
     """What the swarm backend needs to know beyond the compose files."""
 
@@ -170,13 +178,26 @@ class SwarmSettings(_Strict):
         True, description="Publish ports through the ingress routing mesh (any node's address) where every node's "
         "kernel has IPVS, detected at `up`; elsewhere, or when false, host-mode ports on the node of each task.")
 
-    @field_validator("registry")
-    @classmethod
-    def _image_prefix(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(r"[A-Za-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)*", value):
-            raise ValueError("expected a registry as images name it, HOST[:PORT][/PATH] without a scheme, "
-                             "e.g. 'registry.local:5000'")
-        return value
+    _registry = field_validator("registry")(lambda value: registry(value))
+
+
+class KubernetesSettings(_Strict):
+    """What the kubernetes backend needs to know beyond the compose files. The cluster itself is
+    the kubeconfig's (KUBECONFIG, its current context or --kube-context): a machine's, not a
+    project's, so not written in a profile."""
+
+    registry: str | None = Field(
+        None, description="A registry the cluster's nodes pull from, e.g. 'registry.local:5000': the images netra-stack "
+        "builds are pushed there before the apply. Without one, `load` puts them into the nodes.")
+    load: list[str] = Field(
+        default_factory=list, description="A command (argv, run without a shell) that loads an image into the "
+        "cluster's nodes, for a local cluster without a registry: it reads `docker save`'s tar on stdin, or, where an "
+        "argument holds {image}, gets the image's name there, e.g. ['kind', 'load', 'docker-image', '{image}'].")
+    liveness: bool = Field(
+        False, description="Also restart a container whose health check keeps failing (a livenessProbe beside the "
+        "readinessProbe); by default a failing check only takes the pod out of its Service.")
+
+    _registry = field_validator("registry")(lambda value: registry(value))
 
 
 class Profile(_Strict):
@@ -229,6 +250,7 @@ class Profile(_Strict):
     disable_plugins: list[str] = Field(default_factory=list, description="Plugin names to block.")
     services: dict[str, ServiceSettings] = Field(default_factory=dict)
     swarm: SwarmSettings = Field(default_factory=SwarmSettings)
+    kubernetes: KubernetesSettings = Field(default_factory=KubernetesSettings)
 
     @property
     def root(self) -> Path:

@@ -165,3 +165,19 @@ def kube_api():
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def kube_cluster(docker_ready):
+    """A whole single-node Kubernetes 1.20 cluster in one Docker-in-Docker node container
+    (tests/testbed/cluster.py: control plane, kubelet on the node's dockerd, kube-proxy), for the
+    session; removed by its label at the end, pass or fail."""
+    from tests.testbed import cluster as testbed_cluster
+
+    testbed_cluster.remove_leftovers()
+    testbed_cluster.build()
+    found = testbed_cluster.start()
+    try:
+        yield found
+    finally:
+        found.stop()

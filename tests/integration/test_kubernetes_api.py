@@ -51,9 +51,9 @@ def test_the_example_stack_is_accepted_and_defaulted_by_the_api_server(client, m
     assert postgres.containers[0].resources.limits["memory"] == "1073741824"  # the profile's 1g, in bytes
     assert deployments["postgres"].spec.strategy.type == "RollingUpdate"  # defaulted by the server
     services = {s.metadata.name: s for s in client.list(Service, namespace=namespace)}
-    assert services["postgres"].spec.type == "NodePort"
-    assert 30000 <= services["postgres"].spec.ports[0].nodePort <= 32767  # the cluster chose (prod: ephemeral)
-    assert services["postgres"].spec.clusterIP  # allocated: its name will resolve
+    assert services["postgres-published"].spec.type == "NodePort"
+    assert 30000 <= services["postgres-published"].spec.ports[0].nodePort <= 32767  # the cluster chose (prod: ephemeral)
+    assert services["postgres"].spec.clusterIP == "None"  # headless: its name resolves to the pods
 
 
 def test_the_least_access_it_asks_for_is_enough_for_an_environment_and_no_more(kube_api, client, mini_env):

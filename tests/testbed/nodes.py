@@ -105,13 +105,16 @@ def remove_by_label(selector: str) -> None:
 
 
 def remove_leftovers() -> None:
-    """Test beds whose making process is gone (a killed session)."""
+    """Test beds (swarms, Kubernetes clusters) whose making process is gone (a killed session),
+    and their socket folders."""
     found = docker("ps", "-a", "--filter", f"label={TESTBED}", "--format",
                    f'{{{{.Label "{TESTBED}"}}}} {{{{.Label "{OWNER}"}}}}').stdout.split("\n")
     for line in filter(None, found):
         cluster, owner = line.split()
         if not Path(f"/proc/{owner}").exists():
             remove_by_label(f"{TESTBED}={cluster}")
+            for folder in Path(tempfile.gettempdir()).glob(f"netra-testbed-{cluster}-*"):
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 def start(nodes: int = 1, timeout: float = 90, *, registry: bool = False) -> Cluster:

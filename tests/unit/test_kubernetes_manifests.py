@@ -74,10 +74,14 @@ def test_services_become_workloads_services_and_files_of_one_labelled_namespace(
                                      "periodSeconds": 2, "timeoutSeconds": 1, "failureThreshold": 4}
     assert web["securityContext"] == {"capabilities": {"add": ["NET_ADMIN"]}, "runAsUser": 1000, "runAsGroup": 1000}
     assert pod["terminationGracePeriodSeconds"] == 90 and pod["hostAliases"] == [{"ip": "10.0.0.5", "hostnames": ["api.local"]}]
-    service = kinds["Service"]["web"]["spec"]
-    assert service["type"] == "NodePort" and service["selector"] == {L.ENVIRONMENT: "env", L.SERVICE: "web"}
-    assert [(p["port"], p.get("nodePort")) for p in service["ports"]] == [(8080, 31000), (9090, None)]  # expose: in the cluster only
-    assert "migrate" not in kinds["Service"]  # no ports: nothing to resolve
+    # The service's name resolves to its pods, every port reachable, as on a compose network
+    named = kinds["Service"]["web"]["spec"]
+    assert named["clusterIP"] == "None" and named["selector"] == {L.ENVIRONMENT: "env", L.SERVICE: "web"}
+    assert [p["port"] for p in named["ports"]] == [8080, 9090]
+    assert "ports" not in kinds["Service"]["migrate"]["spec"]  # none declared: resolves all the same
+    published = kinds["Service"]["web-published"]["spec"]
+    assert published["type"] == "NodePort" and published["selector"] == named["selector"]
+    assert [(p["port"], p.get("nodePort")) for p in published["ports"]] == [(8080, 31000)]  # expose: in the cluster only
     # Files: the bind-mounted file as a ConfigMap, the secret as a Secret, the volume (test) and tmpfs as emptyDir
     mounts = {m["mountPath"]: m for m in web["volumeMounts"]}
     volumes = {v["name"]: v for v in pod["volumes"]}
@@ -91,7 +95,7 @@ def test_services_become_workloads_services_and_files_of_one_labelled_namespace(
     said = "\n".join(notes)
     for expected in ("web: container_name web dropped", "web: init dropped", "web: restart no -> Always",
                      "web: depends_on carried out by netra-stack: web is applied once migrate is ready",
-                     "web: ports 8080 published as NodePorts", "networks front, back: one flat network"):
+                     "web: ports 8080 published as NodePorts (Service web-published)", "networks front, back: one flat network"):
         assert expected in said, expected
 
 
@@ -156,3 +160,27 @@ def test_an_environment_name_that_cannot_name_a_namespace_is_a_profile_error(tmp
 
 def test_compose_durations():
     assert [seconds(d) for d in ("1m30s", "500ms", "5s", "1h0m0s", 3)] == [90, 0.5, 5, 3600, 3]
+
+
+def test_the_services_labels_are_its_pods_annotations_and_netra_stacks_its_labels(tmp_path):
+    found = model(tmp_path, labels={"com.example.team": "web team", "bad key!": "x"})
+    objects, notes = render_manifests(plan(found), found)
+    kinds = by_kind(objects)
+    template = kinds["Deployment"]["web"]["spec"]["template"]["metadata"]
+    assert template["annotations"]["com.example.team"] == "web team"  # a value no label could hold
+    assert template["labels"][L.SERVICE] == "web" and template["labels"][L.MANAGED] == "true"
+    assert kinds["Job"]["migrate"]["spec"]["template"]["metadata"]["labels"][L.ONE_SHOT] == "true"
+    assert "web: labels bad key! dropped (not a Kubernetes annotation key)" in notes
+
+
+def test_built_images_are_named_in_the_registry_and_liveness_follows_the_profile(tmp_path):
+    found = model(tmp_path, build={"context": str(tmp_path)})
+    found["services"]["web"].pop("image")
+    chosen = plan(found, kubernetes={"registry": "registry.local:5000", "liveness": True})
+    objects, notes = render_manifests(chosen, found)
+    web = by_kind(objects)["Deployment"]["web"]["spec"]["template"]["spec"]["containers"][0]
+    assert web["image"] == f"registry.local:5000/{chosen.images['web']}" and web["imagePullPolicy"] == "IfNotPresent"
+    assert f"web: image {chosen.images['web']} -> {web['image']} (pushed there before the apply)" in notes
+    assert web["livenessProbe"] == web["readinessProbe"]
+    plain = by_kind(render_manifests(plan(found), found)[0])["Deployment"]["web"]["spec"]["template"]["spec"]["containers"][0]
+    assert "livenessProbe" not in plain and plain["image"] == plan(found).images["web"]

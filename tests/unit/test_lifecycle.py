@@ -301,7 +301,7 @@ def test_an_unknown_backend_is_a_profile_error_naming_the_known_ones(stack, worl
         stack(backend="nosuch")
     message = str(error.value)
     assert error.value.exit_code == ExitCode.PROFILE_INVALID == 3
-    assert f"{tmp_path / 'profiles' / 'p.toml'}: backend = 'nosuch': unknown backend; known: compose, fake, swarm" in message
+    assert f"{tmp_path / 'profiles' / 'p.toml'}: backend = 'nosuch': unknown backend; known: compose, fake, kubernetes, swarm" in message
     assert world.backends == []  # no backend was made
 
 
@@ -336,7 +336,7 @@ def test_a_backend_factory_that_raises_is_a_plugin_error_naming_the_plugin(stack
 def test_the_backend_option_overrides_the_profile(stack, world, tmp_path):
     stack()  # writes the profile (backend = "fake")
     environ = {"NETRA_STACK_PROFILE_PATH": str(tmp_path / "profiles"), "NETRA_STACK_STATE_DIR": str(tmp_path / "s")}
-    with pytest.raises(ProfileError, match=r"^--backend = 'other': unknown backend; known: compose, fake, swarm$"):
+    with pytest.raises(ProfileError, match=r"^--backend = 'other': unknown backend; known: compose, fake, kubernetes, swarm$"):
         StackManager("p", environ=environ, backend="other")
     assert isinstance(StackManager("p", environ=environ, backend="fake").backend, FakeBackend)
 

@@ -17,7 +17,7 @@ from netra_stack.model.profiles import (
     profile_json_schema,
 )
 
-REAL = ["dev", "test", "prod", "alpine-dev", "alpine-test", "prod-swarm"]
+REAL = ["dev", "test", "prod", "alpine-dev", "alpine-test", "prod-swarm", "prod-k8s"]
 
 
 @pytest.mark.parametrize("name", REAL)

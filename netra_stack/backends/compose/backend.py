@@ -42,6 +42,7 @@ def _compose() -> type[Compose]:
 class ComposeBackend:
     name = "compose"
     gate_conditions = frozenset({HEALTHY})  # compose orders the rest itself
+    runs_checks = False
 
     def __init__(self, environ: Mapping[str, str]) -> None:
         self.environ = dict(environ)
@@ -161,6 +162,10 @@ class ComposeBackend:
 
     def events(self, environment: str) -> EventWatch:
         return self.engine.events(environment)
+
+    def forward(self, environment: str, bindings):
+        raise UsageError(f"{environment}: its ports are the host's already ({self.name} publishes them there)",
+                         hint="`netra-stack ports` lists them; --forward is for a kubernetes environment")
 
     def stats(self, environment: str) -> list[Usage]:
         return self.engine.stats(environment)

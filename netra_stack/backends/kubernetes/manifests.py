@@ -18,16 +18,19 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from netra_stack.backends.delivery import pushed
 from netra_stack.model import labels as L
 from netra_stack.model.errors import ProfileError
 from netra_stack.model.redact import MASK, SECRET_NAME
 from netra_stack.model.profiles import HttpCheck, TcpCheck
 from netra_stack.planning.plan import Plan, ServiceIntent
 
-NODE_PORTS = (30000, 32767)  # the API server's default service-node-port-range
+NODE_PORTS = (30000, 32767)
+PUBLISHED = "-published"  # the name of a service's NodePort Service: NAME-published  # the API server's default service-node-port-range
 CONFIG_LIMIT = 1024 * 1024  # bytes: what a ConfigMap or Secret holds at most
 _DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")  # a Service's (and so a compose service's) name
 _NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_QUALIFIED = re.compile(r"^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)")
 _UNITS = {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
@@ -72,8 +75,9 @@ def render_manifests(plan: Plan, model: Mapping[str, Any], *,
     workloads, exposed = [], []
     for name, service in services.items():
         pod = _pod(plan, name, service, files, notes)
-        meta = metadata(name, {**labels, L.SERVICE: name}, plan.name)
-        template = {"metadata": {k: v for k, v in meta.items() if k in ("labels", "annotations")}, "spec": pod}
+        intent = plan.intents.get(name)
+        meta = metadata(name, {**labels, **(intent.labels if intent else {}), L.SERVICE: name}, plan.name)
+        template = {"metadata": _pod_metadata(name, service, meta, notes), "spec": pod}
         if name in plan.one_shot:
             if name in running:
                 pod["restartPolicy"] = "Never"
@@ -86,14 +90,26 @@ def render_manifests(plan: Plan, model: Mapping[str, Any], *,
                 "replicas": _replicas(plan, name, service) if name in running else 0,
                 "selector": {"matchLabels": {L.ENVIRONMENT: plan.name, L.SERVICE: name}},
                 "template": template}})
-        if (found := _service(plan, name, service, meta, notes)) is not None:
-            exposed.append(found)
+        exposed += _services(plan, name, service, meta, notes)
         _notes_of(name, service, notes)
     objects += files.objects + exposed + workloads
     if len(model.get("networks") or {}) > 1:
         notes.append(f"networks {', '.join(model['networks'])}: one flat network in the namespace "
                      "(pods reach each other across them)")
     return objects, notes
+
+
+def _pod_metadata(name: str, service: Mapping[str, Any], meta: Mapping[str, Any], notes: list[str]) -> dict[str, Any]:
+    """A pod's labels (netra-stack's), with the compose service's own labels as its annotations:
+    they describe the container, and a label value may hold what a Kubernetes label cannot."""
+    found = {k: dict(v) for k, v in meta.items() if k in ("labels", "annotations")}
+    own = service.get("labels") or {}
+    kept = {k: str(v) for k, v in own.items() if _QUALIFIED.match(k)}
+    if kept:
+        found["annotations"] = {**found.get("annotations", {}), **kept}
+    if dropped := sorted(set(own) - set(kept)):
+        notes.append(f"{name}: labels {', '.join(dropped)} dropped (not a Kubernetes annotation key)")
+    return found
 
 
 def _refuse(plan: Plan, name: str, service: Mapping[str, Any]) -> None:
@@ -135,8 +151,12 @@ def with_intent(service: Mapping[str, Any], intent: ServiceIntent | None) -> dic
 
 def _pod(plan: Plan, name: str, service: Mapping[str, Any], files: _Files, notes: list[str]) -> dict[str, Any]:
     container: dict[str, Any] = {"name": name, "image": service.get("image") or plan.images.get(name, name)}
+    if name in plan.images or plan.profile.kubernetes.load:  # loaded into the nodes, or pushed
+        container["imagePullPolicy"] = "IfNotPresent"
     if name in plan.images:
-        container["imagePullPolicy"] = "IfNotPresent"  # built here: loaded into the nodes, or pushed
+        if registry := plan.profile.kubernetes.registry:
+            container["image"] = pushed(registry, plan.images[name])
+            notes.append(f"{name}: image {plan.images[name]} -> {container['image']} (pushed there before the apply)")
     if service.get("entrypoint") is not None:
         container["command"] = list(service["entrypoint"])
     if service.get("command") is not None:
@@ -155,6 +175,8 @@ def _pod(plan: Plan, name: str, service: Mapping[str, Any], files: _Files, notes
     probe = _readiness(plan, name, service)
     if probe:
         container["readinessProbe"] = probe
+        if plan.profile.kubernetes.liveness:
+            container["livenessProbe"] = probe
     security = _security(name, service, notes)
     if security:
         container["securityContext"] = security
@@ -244,33 +266,40 @@ def _security(name: str, service: Mapping[str, Any], notes: list[str]) -> dict[s
     return found
 
 
-def _service(plan: Plan, name: str, service: Mapping[str, Any], meta: Mapping[str, Any],
-             notes: list[str]) -> dict[str, Any] | None:
-    """The Service that makes the compose service's name resolve in the namespace: ClusterIP, or
-    NodePort where the files publish ports (`ports`, not `expose`), from the plan's host ports
-    (none chosen: the cluster chooses)."""
-    published = {int(p["target"]): p for p in service.get("ports") or []}
+def _services(plan: Plan, name: str, service: Mapping[str, Any], meta: Mapping[str, Any],
+              notes: list[str]) -> list[dict[str, Any]]:
+    """The Services of a compose service. A headless one of its name, so that the name resolves
+    to its pods, every port of theirs reachable as on a compose network (files seldom declare
+    the ports services talk on), once they are ready; and where the files publish ports (`ports`),
+    a NodePort one, `NAME-published`, with node ports from the plan's host ports (none chosen: the
+    cluster chooses)."""
     targets = _container_ports(service)
-    if not targets:
-        return None
-    spec: dict[str, Any] = {"selector": {L.ENVIRONMENT: plan.name, L.SERVICE: name}, "ports": []}
-    for target in targets:
-        port: dict[str, Any] = {"name": f"p{target}", "port": target, "targetPort": target,
-                                "protocol": str((published.get(target) or {}).get("protocol") or "tcp").upper()}
-        node_port = int((published.get(target) or {}).get("published") or 0)
+    selector = {L.ENVIRONMENT: plan.name, L.SERVICE: name}
+    headless: dict[str, Any] = {"clusterIP": "None", "selector": selector, "publishNotReadyAddresses": False}
+    if targets:
+        headless["ports"] = [{"name": f"p{t}", "port": t, "targetPort": t, "protocol": "TCP"} for t in targets]
+    found = [{"apiVersion": "v1", "kind": "Service", "metadata": dict(meta), "spec": headless}]
+    published = {int(p["target"]): p for p in service.get("ports") or []}
+    if not published:
+        return found
+    ports = []
+    for target, port in sorted(published.items()):
+        entry: dict[str, Any] = {"name": f"p{target}", "port": target, "targetPort": target,
+                                 "protocol": str(port.get("protocol") or "tcp").upper()}
+        node_port = int(port.get("published") or 0)
         if node_port and not NODE_PORTS[0] <= node_port <= NODE_PORTS[1]:
             raise ProfileError(f"{plan.profile.source}: services.{name} port {target}: host port {node_port} "
                                f"is outside the NodePort range {NODE_PORTS[0]}-{NODE_PORTS[1]}",
                                hint=f"[ports] range = [{NODE_PORTS[0]}, {NODE_PORTS[1]}] in the profile, "
                                     "or strategy = \"ephemeral\" to let the cluster choose")
         if node_port:
-            port["nodePort"] = node_port
-        spec["ports"].append(port)
-    if published:
-        spec["type"] = "NodePort"
-        notes.append(f"{name}: ports {', '.join(str(t) for t in sorted(published))} published as NodePorts, "
-                     "on every node's address")
-    return {"apiVersion": "v1", "kind": "Service", "metadata": dict(meta), "spec": spec}
+            entry["nodePort"] = node_port
+        ports.append(entry)
+    notes.append(f"{name}: ports {', '.join(str(t) for t in sorted(published))} published as NodePorts "
+                 f"(Service {name}{PUBLISHED}), on every node's address")
+    found.append({"apiVersion": "v1", "kind": "Service", "metadata": {**meta, "name": f"{name}{PUBLISHED}"},
+                  "spec": {"type": "NodePort", "selector": selector, "ports": ports}})
+    return found
 
 
 def _container_ports(service: Mapping[str, Any]) -> list[int]:

@@ -25,6 +25,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from netra_stack.backends.base import LineCallback
+from netra_stack.backends.delivery import load, push
 from netra_stack.backends.compose.backend import ComposeBackend
 from netra_stack.model import labels as L
 from netra_stack.model.decisions import EngineFailure, PortBinding
@@ -179,7 +180,7 @@ class SwarmBackend(ComposeBackend):
         stack, _ = self._render(plan, started)
         images = sorted({plan.images[s] for s in started if s in plan.images})
         if plan.profile.swarm.registry:
-            self._push(plan.profile.swarm.registry, images)
+            push(self.environ, plan.profile.swarm.registry, images)
         else:
             self._distribute(plan.name, images)
         path = self.state / plan.name / "stack.yml"
@@ -190,19 +191,6 @@ class SwarmBackend(ComposeBackend):
         for line in output.splitlines() if on_line else ():
             on_line(line)
         self._wait_for_tasks(plan, services or plan.services)
-
-    def _push(self, registry: str, images: Sequence[str]) -> None:
-        """Push the images netra-stack built (on the manager's engine) to the registry every node pulls from."""
-        from netra_stack.backends.swarm.stack import pushed
-
-        for image in images:
-            try:
-                self._docker("tag", image, pushed(registry, image))
-                self._docker("push", "--quiet", pushed(registry, image), timeout=600)
-            except EngineError as error:
-                message = f"pushing {image} to registry {registry} failed: {error}"
-                raise EngineError(message, hint="the manager's engine must reach the registry, and trust it "
-                                                "(insecure-registries, for one without TLS)", stderr=message) from None
 
     def _distribute(self, environment: str, images: Sequence[str]) -> None:
         """Load the images netra-stack built into every node that may run a task and lacks them (or
@@ -218,13 +206,7 @@ class SwarmBackend(ComposeBackend):
                 engine = self.node_engines[hostname]
                 if engine is self.engine or wanted is None or engine.image_id(image) == wanted:
                     continue
-                saved = subprocess.Popen(["docker", "save", image], stdout=subprocess.PIPE, env=self.environ)
-                done = subprocess.run(["docker", "load", "-q"], stdin=saved.stdout, capture_output=True, text=True,
-                                      env=engine.environ, timeout=600)
-                saved.stdout.close()
-                if saved.wait() != 0 or done.returncode != 0:
-                    raise EngineError(f"loading {image} into swarm node {hostname} failed: "
-                                      f"{(done.stderr or 'docker save failed').strip()}", stderr=done.stderr)
+                load(self.environ, image, ["docker", "load", "-q"], where=f"swarm node {hostname}", env=engine.environ)
                 loaded.setdefault(hostname, {})[image] = wanted
                 record.parent.mkdir(parents=True, exist_ok=True)
                 record.write_text(json.dumps(loaded))

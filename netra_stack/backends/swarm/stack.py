@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from netra_stack.backends.delivery import pushed
 from netra_stack.model import labels as L
 from netra_stack.model.errors import ProfileError
 from netra_stack.planning.plan import Plan
@@ -34,11 +35,6 @@ RESTART = {"no": "none", "always": "any", "unless-stopped": "any", "on-failure":
 
 
 START_INTERVAL = "500ms"  # Docker's probes while a healthcheck's start_period lasts (Engine 25 and later)
-
-
-def pushed(registry: str, image: str) -> str:
-    """An image's name in a registry."""
-    return f"{registry}/{image}"
 
 
 def render_stack(plan: Plan, model: Mapping[str, Any], started: Iterable[str] | None = None,

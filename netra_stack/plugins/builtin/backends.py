@@ -1,4 +1,4 @@
-"""The built-in backends: Docker Compose and Docker Swarm. Imported only when an environment uses one."""
+"""The built-in backends: Docker Compose, Docker Swarm and Kubernetes. Imported only when an environment uses one."""
 
 from __future__ import annotations
 
@@ -17,6 +17,12 @@ def swarm(environ):
     return SwarmBackend(environ)
 
 
+def kubernetes(environ):
+    from netra_stack.backends.kubernetes.backend import KubernetesBackend
+
+    return KubernetesBackend(environ)
+
+
 @hookimpl(trylast=True)
 def netra_backends():
-    return {"compose": compose, "swarm": swarm}
+    return {"compose": compose, "swarm": swarm, "kubernetes": kubernetes}

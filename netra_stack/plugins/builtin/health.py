@@ -28,6 +28,12 @@ def probe_container(backend, container, ran: tuple[list[str], CheckResult] | Non
 
 @hookimpl(trylast=True)
 def netra_check_health(service, container, plan, backend):
+    if backend.runs_checks:  # the orchestrator ran the check: its verdict is the instance's health
+        verdict = None
+        if container is not None and container.running and container.health:
+            verdict = CheckResult(ok=container.health == "healthy", output=container.health_output or "not ready yet",
+                                  latency_ms=0.0, kind="readiness")
+        return judge(service, container, verdict, one_shot=plan.is_one_shot(service))
     command = plan.health_command(service)
     check = None
     if container is not None and container.running:

