@@ -293,6 +293,7 @@ class KubernetesBackend(ComposeBackend):
             watch.close()
 
     def down(self, environment: str, on_line: LineCallback | None = None, *, images: bool = False) -> list[str]:
+        from lightkube import ApiError
         from lightkube.resources.core_v1 import Namespace
 
         try:
@@ -306,7 +307,11 @@ class KubernetesBackend(ComposeBackend):
             started = time.monotonic()
             with self._calls(f"Namespace {environment}") as api:
                 if not (found.get("metadata") or {}).get("deletionTimestamp"):
-                    api.delete(Namespace, environment)
+                    try:
+                        api.delete(Namespace, environment)
+                    except ApiError as error:
+                        if error.status.code != 404:  # gone meanwhile (another down, the watchdog)
+                            raise
             self._stop_pods(environment)
             self._until_gone(environment, REMOVAL_TIMEOUT)
             if on_line:
@@ -335,6 +340,7 @@ class KubernetesBackend(ComposeBackend):
 
     def _until_gone(self, environment: str, timeout: float) -> None:
         """Return once the namespace is gone, woken by a watch of it; fail after `timeout` naming what is left."""
+        from lightkube import ApiError
         from lightkube.resources.core_v1 import Namespace
 
         nudged = False
@@ -348,7 +354,12 @@ class KubernetesBackend(ComposeBackend):
                 # The namespace controller retries with a growing back-off (up to a minute) while
                 # pods remain; a change of the namespace has it look again 5 s later.
                 with self._calls() as api:
-                    api.patch(Namespace, environment, {"metadata": {"annotations": {f"{L.PREFIX}.emptied": "true"}}})
+                    try:
+                        api.patch(Namespace, environment, {"metadata": {"annotations": {f"{L.PREFIX}.emptied": "true"}}})
+                    except ApiError as error:
+                        if error.status.code == 404:  # gone meanwhile
+                            return []
+                        raise
                 nudged = True
             return found or [f"namespace {environment}"]
 
