@@ -18,6 +18,13 @@ def timed(command: list[str], **kwargs) -> float:
     return time.perf_counter() - started
 
 
+def seconds(action: Callable[[], object]) -> float:
+    """How long a call takes."""
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
 def netra_up(profile: str, flags: list[str], env: Mapping[str, str]) -> float:
     """Time `netra-stack up --profile P FLAGS` in a fresh process; then (untimed) take it down."""
     started = time.perf_counter()

@@ -29,7 +29,7 @@ import uuid
 from pathlib import Path
 
 import yaml
-from _timing import CLI, report
+from _timing import CLI, report, seconds
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -64,11 +64,6 @@ try:
     def kubectl(*command: str) -> None:
         subprocess.run([KUBECTL, "--kubeconfig", str(config), *command], env=env, check=True, capture_output=True,
                        text=True, timeout=600)
-
-    def seconds(action) -> float:
-        started = time.perf_counter()
-        action()
-        return time.perf_counter() - started
 
     warm = json.loads(netra("up", "--profile", "bench-k8s", "--json").stdout)  # builds and loads once, untimed
     netra("down", "--profile", "bench-k8s", "--name", warm["environment"])

@@ -32,7 +32,7 @@ import time
 import uuid
 from pathlib import Path
 
-from _timing import CLI, report
+from _timing import CLI, report, seconds
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -63,11 +63,6 @@ def gone(name: str) -> None:
            or nodes.docker("network", "ls", "-q", "--filter", label, host=host).stdout.strip()):
         time.sleep(0.2)
 
-
-def seconds(action) -> float:
-    started = time.perf_counter()
-    action()
-    return time.perf_counter() - started
 
 
 try:

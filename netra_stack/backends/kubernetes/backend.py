@@ -227,7 +227,7 @@ class KubernetesBackend(ComposeBackend):
             return
         used = sorted({c["image"] for o in objects if o["kind"] in ("Deployment", "Job") and o["metadata"]["name"] in services
                        for c in o["spec"]["template"]["spec"]["containers"]})
-        cluster = f"{self.server} {self._cluster_id()} {' '.join(settings.load)}"
+        cluster = f"{self.server} {self._cluster_id} {' '.join(settings.load)}"
         record = self.state / LOADED
         loaded: dict[str, dict[str, str]] = json.loads(record.read_text()) if record.exists() else {}
         for image in used:
@@ -241,8 +241,10 @@ class KubernetesBackend(ComposeBackend):
             record.parent.mkdir(parents=True, exist_ok=True)
             record.write_text(json.dumps(loaded))
 
+    @cached_property
     def _cluster_id(self) -> str:
-        """What tells one cluster from another at the same address: its kube-system namespace's uid."""
+        """What tells one cluster from another at the same address: its kube-system namespace's
+        uid, asked once per backend rather than at every stage's load."""
         found = self._namespace("kube-system")
         return ((found or {}).get("metadata") or {}).get("uid", "")
 
