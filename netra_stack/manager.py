@@ -60,7 +60,7 @@ class StackManager:
 
     def acquire_environment(self, *, wait: bool = True, timeout: float | None = None,
                             keep_on_failure: bool = False, build: bool = True,
-                            hold: bool = False) -> tuple[str, dict[str, int]]:
+                            hold: bool = False, record: bool = False) -> tuple[str, dict[str, int]]:
         """Bring a new environment up (or reuse the one COMPOSE_PROJECT_NAME names) and wait for it.
 
         Returns (env_name, {service: host port}). On failure or interruption the environment this
@@ -68,11 +68,13 @@ class StackManager:
         build=False the images are used as they are (no build-cache decision is asked). With
         hold=True the environment belongs to this process: a watchdog removes it if the process
         dies without releasing it (SIGKILL included); see leases/watchdog.py. Otherwise it
-        outlives the process, as `netra-stack up` does, until released or cleaned.
+        outlives the process, as `netra-stack up` does, until released or cleaned. With
+        record=True a detached recorder keeps what it uses, from its first container until it
+        is gone, as a run record for `advise` (metrics/recorder.py).
         """
         name, ports, self._built = up.acquire(self.ctx, wait_healthy=wait, timeout=timeout,
                                               keep_on_failure=keep_on_failure, build_images=build, hold=hold,
-                                              named=lambda found: setattr(self, "env_name", found))
+                                              record=record, named=lambda found: setattr(self, "env_name", found))
         return name, ports
 
     def release_environment(self, env_name: str | None = None, *, images: bool = False) -> None:

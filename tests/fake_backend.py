@@ -35,7 +35,8 @@ from netra_stack.planning.graph import HEALTHY
 from netra_stack.model import labels as L
 from netra_stack.model.decisions import EngineFailure, PortBinding
 from netra_stack.model.errors import EngineError, UsageError
-from netra_stack.model.instances import ImageInfo, Instance, Usage
+from netra_stack.model.instances import ImageInfo, Instance
+from netra_stack.model.usage import Usage
 from netra_stack.model.state import state_dir
 
 HealthScript = int | Sequence[int] | Callable[[Sequence[str]], int]
@@ -310,8 +311,12 @@ class FakeBackend:
     def forward(self, environment: str, bindings):
         raise UsageError(f"{environment}: its ports are the host's already")
 
-    def stats(self, environment: str) -> list[Usage]:
-        return [Usage(i.service, i.name, 1 << 20, 1 << 30, 1.0) for i in self.world.of(environment) if i.running]
+    def stats(self, environment: str) -> FakeUsage:
+        return FakeUsage([Usage(i.service, i.name, 0.0, cpu_percent=1.0, memory_bytes=1 << 20,
+                                memory_limit_bytes=1 << 30) for i in self.world.of(environment) if i.running])
+
+    def capacity(self) -> tuple[int, int]:
+        return 2, 1 << 34
 
     def exists(self, kind: str, name: str) -> bool:
         self._record("exists", kind, name)
@@ -363,3 +368,25 @@ def factory(environ: Mapping[str, str]) -> FakeBackend:
     if _installed is None:
         raise RuntimeError("no FakeWorld installed (tests.fake_backend.install)")
     return FakeBackend(environ, _installed)
+
+
+class FakeUsage:
+    """The fake's resource use: the same samples every round (a UsageStream)."""
+
+    def __init__(self, samples: list[Usage]) -> None:
+        self.samples = samples
+
+    def latest(self) -> list[Usage]:
+        return list(self.samples)
+
+    def ready(self, timeout: float) -> list[Usage]:
+        return self.latest()
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> FakeUsage:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        pass

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from netra_stack.model.decisions import EngineFailure, PortBinding
-    from netra_stack.model.instances import ImageInfo, Instance, Usage
+    from netra_stack.model.instances import ImageInfo, Instance
+    from netra_stack.model.usage import Usage
     from netra_stack.model.profiles import Profile
     from netra_stack.planning.plan import Plan
 
@@ -40,6 +41,24 @@ class Watch(Protocol):
     wake: threading.Event
 
     def close(self) -> None: ...
+
+
+class UsageStream(Protocol):
+    """An environment's resource use as its orchestrator samples it (Docker: once a second per
+    container), kept up to date in the background until `close`; a context manager."""
+
+    def latest(self) -> list[Usage]:
+        """The newest sample of each instance; one that stopped: nothing in use, counters kept."""
+
+    def ready(self, timeout: float) -> list[Usage]:
+        """`latest()` once every instance has a complete sample (CPU needs two readings), or at
+        the timeout."""
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> UsageStream: ...
+
+    def __exit__(self, *exc_info: object) -> None: ...
 
 
 @runtime_checkable
@@ -130,8 +149,11 @@ class Backend(Protocol):
         """Ports of the host's loopback that lead to `bindings`, for an orchestrator whose own
         addresses the host may not reach (Kubernetes: port-forwards); a UsageError elsewhere."""
 
-    def stats(self, environment: str) -> list[Usage]:
-        """Resource use of each running instance, now."""
+    def stats(self, environment: str) -> UsageStream:
+        """The resource use of the environment's instances, streamed until closed."""
+
+    def capacity(self) -> tuple[int, int]:
+        """What one machine of the orchestrator offers: (CPUs, memory bytes)."""
 
     def exists(self, kind: str, name: str) -> bool:
         """Whether a volume or network of that name exists (external resources)."""

@@ -9,6 +9,7 @@ from netra_stack.cli.terminal import Styled, View
 from netra_stack.lifecycle.inventory import Environment, primary_ports
 from netra_stack.model.decisions import PortBinding
 from netra_stack.model.health import HealthReport, HealthState, ServiceHealth
+from netra_stack.model.usage import Usage, size, sparkline
 
 _STATE_STYLE = {HealthState.HEALTHY: "green", HealthState.STARTING: "yellow",
                 HealthState.UNHEALTHY: "red", HealthState.STOPPED: "red"}
@@ -70,7 +71,7 @@ def environments_view(envs: list[Environment]) -> View:
     return View(
         ("name", "profile", "owner", "state", "services", "ports", "age"),
         [(e.name, e.profile, e.owner, e.state, f"{sum(v == 'running' for v in e.services.values())}/{len(e.services)}",
-          ", ".join(f"{s}:{p}" for s, p in sorted(primary_ports(e.ports).items())), _age(e.age_seconds))
+          ", ".join(f"{s}:{p}" for s, p in sorted(primary_ports(e.ports).items())), age(e.age_seconds))
          for e in envs],
         title="netra-stack environments", empty="no netra-stack environments on this engine")
 
@@ -85,7 +86,7 @@ def placement_view(envs: list[Environment]) -> View | None:
                 [(env, i["service"], i["name"], i["node"] or "-", i["status"]) for env, i in placed], title="containers by node")
 
 
-def _age(seconds: float) -> str:
+def age(seconds: float) -> str:
     if seconds < 120:
         return f"{seconds:.0f}s"
     if seconds < 7200:
@@ -98,6 +99,39 @@ def ports_view(bindings: Iterable[PortBinding]) -> View:
                 [(b.service, f"{b.container_port}/{b.protocol}",
                   f"[{b.host_ip}]:{b.host_port}" if ":" in b.host_ip else f"{b.host_ip}:{b.host_port}") for b in bindings],
                 empty="no published ports")
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}%"
+
+
+def stats_view(environment: str, rows: list[Usage], whole: Usage, history: dict[str, list[int]] | None = None) -> View:
+    """A row per service and the environment's total; with `history`, a sparkline of each
+    service's memory against its limit (against its peak where it has none)."""
+    def cells(u: Usage) -> tuple:
+        memory = Styled(_percent(u.memory_percent), "red" if (u.memory_percent or 0) >= 90 else "green")
+        trouble = ", ".join(filter(None, [f"{u.oom_kills} OOM-killed" if u.oom_kills else "",
+                                          f"throttled {u.throttled_seconds:.1f}s" if u.throttled_periods else ""]))
+        return (u.service if u.status == "running" else f"{u.service} ({u.status})",
+                f"{u.cpu_percent:.1f}%", _percent(u.cpu_of_limit), size(u.memory_bytes), size(u.memory_peak_bytes),
+                size(u.memory_limit_bytes) if u.memory_limit_bytes else "-", memory,
+                f"{size(u.net_rx_bytes)} / {size(u.net_tx_bytes)}", f"{size(u.block_read_bytes)} / {size(u.block_write_bytes)}",
+                str(u.pids), str(u.restarts), Styled(trouble, "red") if trouble else "-")
+    columns = ("service", "cpu", "cpu/limit", "memory", "peak", "limit", "mem/limit", "net rx/tx", "block r/w", "pids",
+               "restarts", "oom / throttling")
+    body = [cells(u) for u in rows] + ([cells(whole)] if len(rows) > 1 else [])
+    if history is not None:
+        columns += ("memory, last minute",)
+        body = [(*row, sparkline(history.get(u.service, []), u.memory_limit_bytes or u.memory_peak_bytes))
+                for row, u in zip(body, [*rows, whole])]
+    return View(columns, body, title=f"{environment}: {len(rows)} services", empty="nothing runs")
+
+
+def stats_line(stamp: str, u: Usage) -> str:
+    """One service in one round, for a log: `stats --watch` where stdout is not a terminal."""
+    limit = f"/{size(u.memory_limit_bytes)} ({_percent(u.memory_percent)})" if u.memory_limit_bytes else ""
+    return (f"{stamp} {u.service} cpu {u.cpu_percent:.1f}% mem {size(u.memory_bytes)}{limit} peak {size(u.memory_peak_bytes)}"
+            f" pids {u.pids} restarts {u.restarts} oom {u.oom_kills}")
 
 
 def profiles_view(rows: list[dict[str, Any]]) -> View:
@@ -122,3 +156,32 @@ def plugins_view(hooks: list[dict[str, Any]]) -> View:
 def cleaned_view(removed: list[dict[str, str]], dry_run: bool) -> View:
     return View(("would remove" if dry_run else "removed", "name"), [(item["kind"], item["name"]) for item in removed],
                 empty="nothing to clean")
+
+
+def advice_view(recommendations: list, title: str = "") -> View:
+    """`advise`: a row per service, current and recommended limits beside what it used."""
+    from netra_stack.metrics.advise import format_cpus, format_size
+
+    def size(value: int | None) -> str:
+        return format_size(value) if value else "-"
+
+    def cores(value: float | None) -> str:
+        return "-" if value is None else format_cpus(value)
+
+    def proposed(text: str, current: str, vetoed: bool) -> str | Styled:
+        if vetoed:
+            return Styled("kept", "yellow")
+        return Styled(text, "bold") if text not in ("-", current) else text
+
+    rows = []
+    for r in recommendations:
+        flags = [*r.flags, *([f"vetoed: {r.vetoed}"] if r.vetoed else [])]
+        alarming = any(f.startswith(("OOM-killed", "throttled")) for f in r.flags)
+        rows.append((r.service, size(r.current_memory_bytes), size(r.peak_memory_bytes),
+                     proposed(size(r.memory_bytes), size(r.current_memory_bytes), bool(r.vetoed)),
+                     cores(r.current_cpus), format_cpus(r.sustained_cpus),
+                     proposed(cores(r.cpus), cores(r.current_cpus), bool(r.vetoed)),
+                     Styled("; ".join(flags), "red" if alarming else "yellow") if flags else "-"))
+    return View(("service", "current memory", "peak", "recommended memory", "current cpus", "sustained",
+                 "recommended cpus", "flags"), rows,
+                title=title, empty="no services in the recorded runs")

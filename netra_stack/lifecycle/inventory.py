@@ -109,8 +109,13 @@ def plan_of(ctx: Context, name: str) -> Plan:
 
 def check_exists(ctx: Context, name: str) -> None:
     if not ctx.backend.instances(name, detail=False) and not ctx.backend.networks(name):
-        raise NotFoundError(f"no netra-stack environment named {name!r} on this engine",
-                            hint="`netra-stack status` lists them")
+        raise no_such_environment(name, list_environments(ctx.backend))
+
+
+def no_such_environment(name: str, known: Iterable[Environment]) -> NotFoundError:
+    names = ", ".join(sorted(e.name for e in known)) or "none"
+    return NotFoundError(f"no netra-stack environment named {name!r} on this engine; known: {names}",
+                         hint="`netra-stack status` lists them")
 
 
 def check_services(ctx: Context, services: Iterable[str]) -> None:

@@ -14,6 +14,7 @@ from netra_stack.lifecycle import inventory
 from netra_stack.lifecycle.build import Builds, build
 from netra_stack.lifecycle.down import teardown
 from netra_stack.lifecycle.wait import EarlyChecks, wait
+from netra_stack.metrics import recorder
 from netra_stack.model import labels as L
 from netra_stack.model.decisions import MAX_UP_ATTEMPTS
 from netra_stack.model.errors import EngineError, NetraError, PluginError
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
 
 def acquire(ctx: Context, *, wait_healthy: bool = True, timeout: float | None = None, keep_on_failure: bool = False,
-            build_images: bool = True, hold: bool = False,
+            build_images: bool = True, hold: bool = False, record: bool = False,
             named: Callable[[str], None] = lambda name: None) -> tuple[str, dict[str, int], Builds]:
     """A new environment, up (and healthy, unless not `wait_healthy`), or the running one that
     COMPOSE_PROJECT_NAME names; its name, ports and what was built. `named` hears the name as
@@ -50,6 +51,8 @@ def acquire(ctx: Context, *, wait_healthy: bool = True, timeout: float | None = 
     plan = ctx.plan(name, lease=lease_of() if hold else "")
     if hold:
         watchdog.spawn(name, ctx.backend.name, ctx.environ)
+    if record:  # from the first container on, so that what `up` itself uses is in the record
+        recorder.spawn(name, str(ctx.profile.source), ctx.backend.name, ctx.environ)
     try:
         ctx.backend.prepare(plan)
         ctx.reporter.event(f"environment {name} (profile {ctx.profile.name})")

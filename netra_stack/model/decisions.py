@@ -90,3 +90,20 @@ class EngineFailure:
             if "rror" in line or "failed" in line or "already" in line:
                 return line
         return lines[-1] if lines else "(no output)"
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """`advise`'s limits for one service, from its recorded runs; the netra_adjust_recommendation
+    hook may return a changed one, or one with `vetoed` set to keep the current limits."""
+
+    service: str
+    memory_bytes: int | None  # the recommended memory limit; None: no recommendation
+    cpus: float | None  # the recommended CPU limit in cores; None: no recommendation
+    current_memory_bytes: int | None  # the limit the runs had; None: none
+    current_cpus: float | None
+    peak_memory_bytes: int  # the highest of every run
+    sustained_cpus: float  # cores: the 95th percentile of the CPU samples
+    runs: int  # how many records it comes from
+    flags: tuple[str, ...] = ()  # e.g. "OOM-killed in 2 of 3 runs", "throttled", "limit 8x its peak"
+    vetoed: str = ""  # why the current limits stay (a plugin's reason)

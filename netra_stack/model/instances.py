@@ -1,11 +1,10 @@
-"""What runs, as every backend reports it: instances (a container, a task, a pod), images and
-resource use. Plain records: hooks receive these, never an orchestrator's own types."""
+"""What runs, as every backend reports it: instances (a container, a task, a pod) and images
+(resource use: usage.py). Plain records: hooks receive these, never an orchestrator's own types."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from netra_stack.model import labels as L
 from netra_stack.model.decisions import PortBinding
@@ -62,18 +61,3 @@ class ImageInfo:
     id: str
     tags: tuple[str, ...]
     labels: dict[str, str]
-
-
-@dataclass(frozen=True)
-class Usage:
-    """One instance's resource use at one moment (`stats`)."""
-
-    service: str
-    instance: str
-    memory_bytes: int
-    memory_limit_bytes: int
-    cpu_percent: float
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"service": self.service, "instance": self.instance, "memory_bytes": self.memory_bytes,
-                "memory_limit_bytes": self.memory_limit_bytes, "cpu_percent": round(self.cpu_percent, 2)}

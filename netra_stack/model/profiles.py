@@ -3,6 +3,9 @@
 A profile lives in a `profiles/` directory of a project (`profiles/alpine-test.toml` is the
 profile `alpine-test`). `extends = "test"` merges another profile of the same directory under
 this one: tables merge key by key, everything else (lists included) is replaced.
+Beside a profile file NAME.toml, `netra-stack advise --write` may keep a generated layer
+NAME.limits.toml (services' memory and cpus only), merged over that file's own table at its
+level of the chain: a child's own settings still win over its parent's layer.
 Environment variables are not applied here but when a profile resolves to a plan (plan.py),
 except those that choose the default profile (DOCKER_ENV, USE_ALPINE).
 """
@@ -310,12 +313,22 @@ def profile_dirs(environ: Mapping[str, str] | None = None, cwd: Path | None = No
     return []
 
 
+LIMITS_LAYER_SUFFIX = ".limits.toml"  # advise's generated layer beside a profile: never a profile itself
+LAYER_KEYS = ("memory", "cpus")  # all a layer may set, per service
+
+
+def limits_layer_path(profile_path: Path) -> Path:
+    """The generated limits layer of a profile file: NAME.limits.toml beside NAME.toml."""
+    return profile_path.with_name(f"{profile_path.stem}{LIMITS_LAYER_SUFFIX}")
+
+
 def available_profiles(dirs: list[Path] | None = None) -> dict[str, Path]:
     """Profile name -> file, first directory wins."""
     found: dict[str, Path] = {}
     for folder in profile_dirs() if dirs is None else dirs:
         for file in sorted(folder.glob("*.toml")):
-            found.setdefault(file.stem, file)
+            if not file.name.endswith(LIMITS_LAYER_SUFFIX):
+                found.setdefault(file.stem, file)
     return found
 
 
@@ -383,30 +396,70 @@ def _merge(base: dict, over: dict, path: tuple = ()) -> dict:
 
 
 def _raw_profile(path: Path, seen: tuple[Path, ...]) -> tuple[dict, dict]:
-    """The merged raw table of a profile and the origin file of each key path."""
+    """The merged raw table of a profile and the origin file of each key path. At each level of
+    the chain, the file's limits layer (if any) is merged over the file's own table first."""
     if path in seen:
         chain = " -> ".join(p.stem for p in (*seen, path))
         raise ProfileError(f"{seen[-1]}: extends: circular inheritance {chain}", hint="remove one of the extends")
     data = _read_toml(path)
+    layer_file = limits_layer_path(path)
+    layer = _read_layer(layer_file, path) if layer_file.is_file() else {}
     parent_name = data.get("extends")
     if parent_name is None:
         origins: dict[tuple, Path] = {}
         _record_nested(data, (), path, origins)
-        return data, origins
+        _record_layer(layer, data, layer_file, origins)
+        return _merge(data, layer), origins
     if not isinstance(parent_name, str):
         raise ProfileError(f"{path}: extends = {parent_name!r}: expected a profile name (a string)",
                            hint="extends names a profile of the same directory")
     parent_path = path.parent / f"{parent_name}.toml"
-    if not parent_path.is_file():
-        known = ", ".join(sorted(p.stem for p in path.parent.glob("*.toml") if p != path))
+    if not parent_path.is_file() or parent_path.name.endswith(LIMITS_LAYER_SUFFIX):
+        known = ", ".join(sorted(p.stem for p in path.parent.glob("*.toml")
+                                 if p != path and not p.name.endswith(LIMITS_LAYER_SUFFIX)))
         raise ProfileError(
             f"{path}: extends = {parent_name!r}: no such profile in {path.parent} (known: {known})",
             hint="extends names a profile of the same directory",
         )
     base, origins = _raw_profile(parent_path, (*seen, path))
-    merged = _merge(base, {k: v for k, v in data.items() if k != "extends"})
+    merged = _merge(base, {k: v for k, v in _merge(data, layer).items() if k != "extends"})
     _record_nested(data, (), path, origins)  # the child's keys name the child's file
+    _record_layer(layer, data, layer_file, origins)
     return merged, origins
+
+
+def _read_layer(layer_file: Path, profile_path: Path) -> dict:
+    """A limits layer, checked to hold only [services.NAME] tables of memory and cpus."""
+    layer = _read_toml(layer_file)
+    hint = (f"the layer is written by `netra-stack advise --profile {profile_path.stem} --write`: set other keys in "
+            f"{profile_path.name}, or delete the layer and run advise again")
+    for key, value in layer.items():
+        if key != "services":
+            raise ProfileError(f"{layer_file}: unknown key {key!r}; a limits layer holds only [services.NAME] tables",
+                               hint=hint)
+        if not isinstance(value, dict):
+            raise ProfileError(f"{layer_file}: services = {value!r}: expected tables [services.NAME]", hint=hint)
+        for service, settings in value.items():
+            if not isinstance(settings, dict):
+                raise ProfileError(f"{layer_file}: services.{service} = {settings!r}: expected a table of "
+                                   f"{' and '.join(LAYER_KEYS)}", hint=hint)
+            for setting in settings:
+                if setting not in LAYER_KEYS:
+                    raise ProfileError(f"{layer_file}: unknown key 'services.{service}.{setting}'; a limits layer "
+                                       f"sets only {' and '.join(LAYER_KEYS)}", hint=hint)
+    return layer
+
+
+def _record_layer(layer: dict, data: dict, layer_file: Path, origins: dict) -> None:
+    """The layer's values name the layer; a table names it only where the file itself has none."""
+    own = data.get("services") if isinstance(data.get("services"), dict) else {}
+    for service, settings in layer.get("services", {}).items():
+        if "services" not in data:
+            origins[("services",)] = layer_file
+        if service not in own:
+            origins[("services", service)] = layer_file
+        for setting in settings:
+            origins[("services", service, setting)] = layer_file
 
 
 def _record_nested(table: dict, prefix: tuple, path: Path, origins: dict) -> None:

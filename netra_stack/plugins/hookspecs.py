@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from netra_stack.model.errors import NetraError
     from netra_stack.model.health import HealthReport, ServiceHealth
     from netra_stack.planning.plan import Plan, PortRequest
-    from netra_stack.model.decisions import BuildDecision, ConflictResolution, EngineFailure, PortBinding
+    from netra_stack.metrics.records import RunRecord
+    from netra_stack.model.decisions import BuildDecision, ConflictResolution, EngineFailure, PortBinding, Recommendation
     from netra_stack.model.profiles import Profile
 
 PROJECT = "netra_stack"
@@ -200,6 +201,41 @@ def netra_discover_ports(environment: str, containers: list[Instance]) -> list[P
     """
 
 
+# --- measuring: stats, run records, advise -----------------------------------------------------
+
+
+@hookspec
+def netra_collect_samples(environment: str, instances: list[Instance]) -> dict[str, dict[str, float]] | None:
+    """Contribute measurements from other sources than the engine (a database's own statistics,
+    an application's metrics endpoint) to each round of samples.
+
+    Called for every round of ``stats``, ``stats --watch`` and a run's recording (once a second
+    by default), from the sampling thread, so it should answer quickly. Collected; the values
+    are shown with the service's row (``--json``: its ``extra``) and each one's highest value is
+    kept in the run record (``extra_peaks``).
+
+    :param environment: the environment's name.
+    :param instances: its instances, as its backend inspected them.
+    :returns: service -> {metric name: value}, or None.
+    """
+
+
+@hookspec(firstresult=True)
+def netra_adjust_recommendation(recommendation: Recommendation, runs: list[RunRecord],
+                                profile: Profile) -> Recommendation | None:
+    """Adjust or veto ``advise``'s limits for one service.
+
+    Called by ``advise`` for each service it has a recommendation for, before it is shown or
+    written. Return a changed copy (``dataclasses.replace``) to adjust it, one with ``vetoed``
+    set to a reason to keep the current limits, or None to leave it as it is.
+
+    :param recommendation: the built-in recommendation: limits, peaks, sustained CPU, flags.
+    :param runs: the run records it comes from, oldest first.
+    :param profile: the profile advised.
+    :returns: a Recommendation, or None for no opinion.
+    """
+
+
 # --- stopping ---------------------------------------------------------------------------------
 
 
@@ -263,6 +299,7 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
      ("netra_backends", "netra_compose_files", "netra_environment_name", "netra_allocate_port", "netra_build_decision")),
     ("starting", ("netra_resolve_conflict", "netra_before_up", "netra_after_up")),
     ("running: health and ports", ("netra_check_health", "netra_discover_ports")),
+    ("measuring: stats, run records, advise", ("netra_collect_samples", "netra_adjust_recommendation")),
     ("stopping", ("netra_before_down", "netra_after_down")),
     ("failure", ("netra_on_failure",)),
     ("the command line", ("netra_cli_commands",)),

@@ -64,13 +64,14 @@ def fields(doc: str) -> tuple[str, dict[str, str], str]:
 
 
 def _types() -> list[type]:
-    from netra_stack.model.decisions import BuildDecision, ConflictResolution, EngineFailure, PortBinding
+    from netra_stack.model.decisions import BuildDecision, ConflictResolution, EngineFailure, PortBinding, Recommendation
     from netra_stack.model.health import CheckResult, ServiceHealth
     from netra_stack.model.instances import ImageInfo, Instance
+    from netra_stack.model.usage import Usage
     from netra_stack.planning.plan import Plan, PortRequest, PublishedPort, ServiceIntent
 
     return [PortRequest, Plan, ServiceIntent, PublishedPort, BuildDecision, ConflictResolution, EngineFailure,
-            Instance, ImageInfo, ServiceHealth, CheckResult, PortBinding]
+            Instance, ImageInfo, ServiceHealth, CheckResult, PortBinding, Usage, Recommendation]
 
 
 if __name__ == "__main__":

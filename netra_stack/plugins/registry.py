@@ -26,7 +26,7 @@ from netra_stack.plugins import hookspecs
 from netra_stack.plugins.builtin import BUILTIN_PLUGINS
 from netra_stack.model.errors import NetraError, PluginError, ProfileError
 from netra_stack.model.health import HealthReport, ServiceHealth
-from netra_stack.model.decisions import BuildDecision, ConflictResolution, EngineFailure, PortBinding
+from netra_stack.model.decisions import BuildDecision, ConflictResolution, EngineFailure, PortBinding, Recommendation
 from netra_stack.model.profiles import Profile, truthy
 
 if TYPE_CHECKING:
@@ -248,6 +248,18 @@ class Plugins:
 
     def discover_ports(self, environment: str, containers: list[Instance]) -> list[PortBinding]:
         return list(self.decide("netra_discover_ports", list, environment=environment, containers=containers) or [])
+
+    def collect_samples(self, environment: str, instances: list[Instance]) -> dict[str, dict[str, float]]:
+        """Every plugin's measurements, merged: service -> {metric: value}."""
+        merged: dict[str, dict[str, float]] = {}
+        for answer in self.notify("netra_collect_samples", environment=environment, instances=instances):
+            for service, values in (answer.items() if isinstance(answer, Mapping) else ()):
+                merged.setdefault(str(service), {}).update({str(k): float(v) for k, v in dict(values).items()})
+        return merged
+
+    def adjust_recommendation(self, recommendation: Recommendation, runs: list[Any], profile: Profile) -> Recommendation:
+        return self.decide("netra_adjust_recommendation", Recommendation, recommendation=recommendation, runs=runs,
+                           profile=profile) or recommendation
 
     def before_up(self, plan: Plan) -> None:
         self.notify("netra_before_up", plan=plan)

@@ -1,6 +1,9 @@
 """The pytest plugin (entry point `pytest11`): `pytest --real-services` brings the profile's
 environment up for the session, waits until it is healthy, hands its ports and URLs to the
-tests, attaches health and logs to each failure, and releases the environment at the end.
+tests, attaches health and logs to each failure, and releases the environment at the end. It
+records what the services use for the whole session (a run record for `netra-stack advise`,
+unless --netra-no-record), shows each service's peak memory against its limit at the end, and
+puts an OOM kill first in the report of a test during which it happened.
 
 Without --real-services it only registers its options, marker and fixtures, and skips the tests
 that need real services: it is loaded in every pytest run where netra-stack is installed, so it
@@ -63,6 +66,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--netra-timeout", type=float, metavar="SECONDS", help="Seconds to wait for health.")
     group.addoption("--netra-categories", metavar="A,B",
                     help="Run only the tests under tests/A/ or marked A, or the same for B, ... (`netra-stack test`).")
+    group.addoption("--netra-no-record", action="store_true",
+                    help="Do not record what the services use (recorded by default, for `netra-stack advise`).")
     group.addoption("--netra-log-lines", type=int, default=40, metavar="N",
                     help="Log lines per service attached to a failing test's report (default 40).")
 
@@ -112,6 +117,8 @@ class RealServices:
         self.error = ""  # why there is no environment
         self.owned = False  # this process started it, so it releases it
         self._manager = None
+        self.recorder = None  # what the services use, sampled in a thread (metrics/recorder.py)
+        self._oom_before: dict[str, int] = {}  # OOM kills per service when the running test began
 
     # --- where the environment comes from --------------------------------------------------------
 
@@ -143,6 +150,8 @@ class RealServices:
             node.workerinput["netra_environment"] = {"error": self.error}
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.recorder is not None:
+            self.recorder.stop()  # its last samples before the environment goes
         if self.environment is None or not self.owned:
             return
         if self.config.getoption("netra_keep"):
@@ -176,6 +185,10 @@ class RealServices:
                 self.owned = True
                 self._say(f"environment {name} is up")
             self.environment = self._describe(name)
+            if not self.config.getoption("netra_no_record"):
+                from netra_stack.metrics.recorder import Recorder
+
+                self.recorder = Recorder(manager.backend, manager.plugins, name, manager.profile.name).start()
         except NetraError as error:
             self.error = f"netra-stack: {error.line}"
 
@@ -211,16 +224,56 @@ class RealServices:
                             f"(it has {', '.join(self.environment.services)})", pytrace=False)
         return self.environment
 
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        if self.recorder is not None:
+            self._oom_before = self.recorder.oom_killed()
+
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call):
         report = yield
         if report.when == "call" and report.failed and self.environment is not None and needs_services(item):
+            killed = self._killed_meanwhile()
+            if killed:  # first: it explains the failure better than the failure does
+                report.sections.insert(0, ("netra-stack: OOM kill", killed))
             try:
                 for title, text in self._diagnostics(used_services(item)):
                     report.sections.append((title, text))
             except Exception as exc:  # a report must never hide the test's own failure
                 report.sections.append(("netra-stack", f"could not read the environment: {exc}"))
         return report
+
+    def _killed_meanwhile(self) -> str:
+        """Which services the kernel's OOM killer hit while this test ran, with their limit and peak."""
+        if self.recorder is None:
+            return ""
+        from netra_stack.model.usage import size
+
+        now = self.recorder.oom_killed()
+        lines = []
+        for service, kills in sorted(now.items()):
+            if kills > self._oom_before.get(service, 0):
+                series = self.recorder.record.services.get(service)
+                limit = size(series.memory_limit_bytes) if series and series.memory_limit_bytes else "no limit"
+                peak = size(series.peak_memory_bytes) if series else "?"
+                lines.append(f"service {service} was OOM-killed during this test (memory limit {limit}, peak "
+                             f"{peak} seen): the failure may be the kill's; `netra-stack advise` recommends a limit")
+        return "\n".join(lines)
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        """Each service's peak memory against its limit, from the session's record."""
+        if self.recorder is None or not self.recorder.record.services:
+            return
+        from netra_stack.model.usage import size
+
+        record = self.recorder.record
+        terminalreporter.section("netra-stack: peak memory against the limit")
+        for service, series in sorted(record.services.items()):
+            limit = series.memory_limit_bytes
+            share = f"{size(limit)} ({100 * series.peak_memory_bytes / limit:.0f}%)" if limit else "no limit"
+            oom = f", OOM-killed {series.oom_kills}x" if series.oom_kills else ""
+            terminalreporter.write_line(f"{service:<16} {size(series.peak_memory_bytes):>10} of {share}{oom}")
+        if record.path:
+            terminalreporter.write_line(f"run record: {record.path} (`netra-stack advise --profile {record.profile}`)")
 
     def _diagnostics(self, services: list[str]) -> list[tuple[str, str]]:
         """The health report of the environment and the last log lines of the services used."""

@@ -15,13 +15,13 @@ from typing import Any
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from netra_stack.backends.base import LineCallback
+from netra_stack.backends.base import LineCallback, UsageStream
 from netra_stack.backends.compose.failures import parse_failure
 from netra_stack.backends.compose.override import compose_override
 from netra_stack.model import labels as L
 from netra_stack.model.decisions import EngineFailure
 from netra_stack.model.errors import ProfileError, UsageError
-from netra_stack.model.instances import ImageInfo, Instance, Usage
+from netra_stack.model.instances import ImageInfo, Instance
 from netra_stack.model.profiles import Profile
 from netra_stack.model.state import state_dir
 from netra_stack.planning.graph import HEALTHY
@@ -167,8 +167,12 @@ class ComposeBackend:
         raise UsageError(f"{environment}: its ports are the host's already ({self.name} publishes them there)",
                          hint="`netra-stack ports` lists them; --forward is for a kubernetes environment")
 
-    def stats(self, environment: str) -> list[Usage]:
+    def stats(self, environment: str) -> UsageStream:
         return self.engine.stats(environment)
+
+    def capacity(self) -> tuple[int, int]:
+        info = self.engine.client().info()
+        return int(info.get("NCPU") or 0), int(info.get("MemTotal") or 0)
 
     def exists(self, kind: str, name: str) -> bool:
         return self.engine.exists(kind, name)

@@ -12,7 +12,7 @@ import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import docker
 import docker.errors
@@ -22,7 +22,10 @@ import requests.exceptions
 from netra_stack.model import labels as L
 from netra_stack.model.decisions import PortBinding
 from netra_stack.model.errors import DockerUnavailableError, NetraError
-from netra_stack.model.instances import ImageInfo, Instance, Usage
+from netra_stack.model.instances import ImageInfo, Instance
+
+if TYPE_CHECKING:
+    from netra_stack.backends.compose.usage import ContainerStats
 
 PROBE_TIMEOUT = 5.0  # seconds a health command may take (a wait may overrun its timeout by this much)
 
@@ -119,6 +122,12 @@ class Engine:
         return self._client.api
 
     @cached_property
+    def _stats_api(self) -> docker.APIClient:
+        """A client for stats streams: each holds a connection for as long as it lasts."""
+        self._client  # reachable, or a clear error
+        return docker.from_env(timeout=60, max_pool_size=256, environment=self.environ).api
+
+    @cached_property
     def _probe_api(self) -> docker.APIClient:
         """A separate low-level client whose timeout bounds a hanging health command."""
         self._client  # reachable, or a clear error
@@ -168,24 +177,11 @@ class Engine:
         except docker.errors.APIError as exc:
             return f"(no logs: {exc.explanation})"
 
-    def stats(self, environment: str) -> list[Usage]:
-        found = []
-        for container in self.containers(environment):
-            if not container.running:
-                continue
-            try:
-                raw = self.api.stats(container.id, stream=False)
-            except docker.errors.APIError:
-                continue
-            memory = raw.get("memory_stats") or {}
-            cpu, before = raw.get("cpu_stats") or {}, raw.get("precpu_stats") or {}
-            used = (cpu.get("cpu_usage") or {}).get("total_usage", 0) - (before.get("cpu_usage") or {}).get("total_usage", 0)
-            system = cpu.get("system_cpu_usage", 0) - before.get("system_cpu_usage", 0)
-            cpus = cpu.get("online_cpus") or len((cpu.get("cpu_usage") or {}).get("percpu_usage") or [1])
-            cache = (memory.get("stats") or {}).get("inactive_file", 0)
-            found.append(Usage(container.service, container.name, max(0, memory.get("usage", 0) - cache),
-                               memory.get("limit", 0), 100.0 * used / system * cpus if system > 0 else 0.0))
-        return found
+    def stats(self, environment: str) -> ContainerStats:
+        """The environment's resource use, streamed: one stats stream per container."""
+        from netra_stack.backends.compose.usage import ContainerStats
+
+        return ContainerStats(self._stats_api, environment)
 
     def remove_container(self, info: Instance, *, foreign: bool = False) -> None:
         """Remove one of our containers (force). Refuses anything without our labels unless

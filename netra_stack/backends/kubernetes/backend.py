@@ -23,13 +23,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from netra_stack.backends.base import LineCallback
+from netra_stack.backends.base import LineCallback, UsageStream
 from netra_stack.backends.compose.backend import ComposeBackend
 from netra_stack.backends.kubernetes import CONTEXT_VAR, pods
 from netra_stack.model import labels as L
 from netra_stack.model.decisions import EngineFailure, PortBinding
 from netra_stack.model.errors import DockerUnavailableError, EngineError, NotFoundError
-from netra_stack.model.instances import Instance, Usage
+from netra_stack.model.instances import Instance
 from netra_stack.planning.graph import COMPLETED, HEALTHY
 from netra_stack.planning.plan import Plan
 
@@ -554,8 +554,20 @@ class KubernetesBackend(ComposeBackend):
             raise
         return forwards
 
-    def stats(self, environment: str) -> list[Usage]:
-        return []  # the metrics API is optional in a cluster; not read yet
+    def stats(self, environment: str) -> UsageStream:
+        from netra_stack.backends.compose.usage import Merged
+
+        return Merged([])  # the metrics API is optional in a cluster; not read yet
+
+    def capacity(self) -> tuple[int, int]:
+        """The largest node's allocatable CPUs and memory: an environment's pods may land on any."""
+        from lightkube.resources.core_v1 import Node
+        from lightkube.utils.quantity import parse_quantity
+
+        with self._calls("nodes") as api:
+            allocatable = [node.status.allocatable or {} for node in api.list(Node)]
+        return (max((int(parse_quantity(a.get("cpu", "0"))) for a in allocatable), default=0),
+                max((int(parse_quantity(a.get("memory", "0"))) for a in allocatable), default=0))
 
     def exists(self, kind: str, name: str) -> bool:
         return True  # an external network or volume of the files has no meaning in a namespace

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from netra_stack.backends.base import LineCallback
+from netra_stack.backends.base import LineCallback, UsageStream
 from netra_stack.backends.delivery import load, push
 from netra_stack.backends.compose.backend import ComposeBackend
 from netra_stack.model import labels as L
@@ -432,6 +432,11 @@ class SwarmBackend(ComposeBackend):
 
     def remove(self, instance: Instance, *, foreign: bool = False) -> None:
         self._engine_of(instance).remove_container(instance, foreign=foreign)
+
+    def stats(self, environment: str) -> UsageStream:
+        from netra_stack.backends.compose.usage import Merged
+
+        return Merged([engine.stats(environment) for engine in self.node_engines.values()])
 
     def events(self, environment: str) -> NodesWatch:
         return NodesWatch([engine.events(environment) for engine in self.node_engines.values()])

@@ -1,0 +1,1 @@
+"""Resource use over time: run records, the recorder, and advise's limits."""
