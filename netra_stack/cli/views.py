@@ -120,11 +120,16 @@ def stats_view(environment: str, rows: list[Usage], whole: Usage, history: dict[
     columns = ("service", "cpu", "cpu/limit", "memory", "peak", "limit", "mem/limit", "net rx/tx", "block r/w", "pids",
                "restarts", "oom / throttling")
     body = [cells(u) for u in rows] + ([cells(whole)] if len(rows) > 1 else [])
-    if history is not None:
-        columns += ("memory, last minute",)
-        body = [(*row, sparkline(history.get(u.service, []), u.memory_limit_bytes or u.memory_peak_bytes))
+    if history is not None:  # a live table: what changes from second to second, and the sparkline
+        kept = [i for i, name in enumerate(columns) if name in _LIVE_COLUMNS]
+        seen = max((len(h) for h in history.values()), default=0)
+        columns = (*(columns[i] for i in kept), f"memory, last {seen} s")
+        body = [(*(row[i] for i in kept), sparkline(history.get(u.service, []), u.memory_limit_bytes or u.memory_peak_bytes))
                 for row, u in zip(body, [*rows, whole])]
     return View(columns, body, title=f"{environment}: {len(rows)} services", empty="nothing runs")
+
+
+_LIVE_COLUMNS = ("service", "cpu", "cpu/limit", "memory", "limit", "mem/limit", "restarts", "oom / throttling")
 
 
 def stats_line(stamp: str, u: Usage) -> str:

@@ -79,12 +79,12 @@ def total(samples: Sequence[Usage], *, service: str, instance: str = "") -> Usag
 
 
 def by_service(samples: Iterable[Usage]) -> list[Usage]:
-    """One row per service (its instances summed), in the order the services first appear."""
+    """One row per service (its instances summed), by name."""
     grouped: dict[str, list[Usage]] = {}
     for sample in samples:
         grouped.setdefault(sample.service, []).append(sample)
     return [parts[0] if len(parts) == 1 else total(parts, service=name, instance=f"{len(parts)} instances")
-            for name, parts in grouped.items()]
+            for name, parts in sorted(grouped.items())]
 
 
 def size(value: float) -> str:

@@ -88,7 +88,8 @@ def namespace_exists(api, name: str) -> bool:
     return True
 
 
-def test_a_chain_with_a_one_shot_and_a_build_runs_healthy_reachable_in_order_and_is_removed(kube_env, kube_cluster, api):
+def test_a_chain_with_a_one_shot_and_a_build_runs_healthy_reachable_in_order_and_is_removed(kube_env, kube_cluster, api,
+                                                                                           built_images):
     from lightkube.resources.batch_v1 import Job
     from lightkube.resources.core_v1 import Pod
 
@@ -109,6 +110,11 @@ def test_a_chain_with_a_one_shot_and_a_build_runs_healthy_reachable_in_order_and
         assert logs.returncode == 0 and "migrated" in logs.stdout, logs.stderr
         status = run_cli("status", "--backend", "kubernetes", "--json", env=kube_env)
         assert status.returncode == 0 and name in status.stdout, status.stderr
+        sampled = run_cli("stats", "--profile", "kube-chain", "--name", name, "--json", env=kube_env)
+        assert sampled.returncode == 0, sampled.stderr  # from the kubelet's summary of the node
+        rows = {row["service"]: row for row in json.loads(sampled.stdout)["services"]}
+        assert rows["web"]["status"] == "running" and rows["web"]["memory_bytes"] > 0
+        assert rows["web"]["memory_limit_bytes"] == 64 * 2**20 and rows["migrate"]["status"] == "succeeded"
         manager.restart_service("web", name)  # a rollout restart: a new pod, healthy again
         again, = [p for p in api.list(Pod, namespace=name, labels={L.SERVICE: "web"}) if not p.metadata.deletionTimestamp]
         assert again.metadata.name != web.metadata.name

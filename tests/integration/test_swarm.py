@@ -176,6 +176,10 @@ def test_three_replicas_land_on_three_nodes_each_reachable_on_its_node(swarm3, m
             assert any(task.name in line and task.node in line for line in shown.stdout.splitlines()), shown.stdout
         status = run_cli("status", "--backend", "swarm", env=env).stdout
         assert all(any(task.name in line and task.node in line for line in status.splitlines()) for task in web), status
+        sampled = run_cli("stats", "--name", name, "--profile", "swarm-spread", "--json", env=env)
+        assert sampled.returncode == 0, sampled.stderr  # each node's engine streams the task it runs
+        rows = {row["service"]: row for row in json.loads(sampled.stdout)["services"]}
+        assert rows["web"]["instance"] == "3 instances" and rows["web"]["memory_bytes"] > 0
     finally:
         manager.release_environment(name)
     for node in swarm3.nodes:

@@ -106,3 +106,19 @@ def test_node_ports_are_the_instances_ports_on_the_node_it_runs_on():
 def test_a_pod_being_deleted_is_terminating():
     assert pods.terminating(pod(state=RUNNING, deleting=True))
     assert not pods.terminating(pod(state=RUNNING))
+
+
+def test_a_pods_usage_comes_from_the_kubelets_summary_with_its_limits_restarts_and_oom_kills():
+    found = pod(state=RUNNING, ready=True, restarts=2, last={"reason": "OOMKilled", "exitCode": 137})
+    found["spec"]["containers"][0]["resources"] = {"limits": {"memory": "64Mi", "cpu": "500m"}}
+    summary = {"podRef": {"name": "web-7d9f-abcde", "namespace": "env-1"},
+               "containers": [{"name": "web", "cpu": {"usageNanoCores": 250_000_000},
+                               "memory": {"workingSetBytes": 20 * 2**20, "usageBytes": 30 * 2**20}}],
+               "network": {"rxBytes": 900, "txBytes": 300}, "process_stats": {"process_count": 3}}
+    usage = pods.pod_usage(found, summary, now=5.0)
+    assert (usage.service, usage.instance, usage.time, usage.status) == ("web", "web-7d9f-abcde", 5.0, "running")
+    assert usage.cpu_percent == 25.0 and usage.cpu_limit == 0.5 and usage.cpu_of_limit == 50.0
+    assert (usage.memory_bytes, usage.memory_limit_bytes) == (20 * 2**20, 64 * 2**20)
+    assert (usage.net_rx_bytes, usage.net_tx_bytes, usage.pids, usage.restarts, usage.oom_kills) == (900, 300, 3, 2, 1)
+    unmeasured = pods.pod_usage(pod(state=RUNNING, phase="Succeeded"), None, now=6.0)
+    assert (unmeasured.memory_bytes, unmeasured.memory_limit_bytes, unmeasured.status) == (0, 0, "succeeded")

@@ -83,8 +83,8 @@ def test_sums_per_service_and_environment_keep_a_limit_only_where_every_part_has
     b = Usage("web", "web-2", 2.0, cpu_percent=20, memory_bytes=50, memory_limit_bytes=1000, cpu_limit=1)
     c = Usage("db", "db-1", 1.5, cpu_percent=5, memory_bytes=300, extra={"connections": 4})
     rows = by_service([a, c, b])
-    assert [r.service for r in rows] == ["web", "db"] and rows[1] is c
-    web = rows[0]
+    assert [r.service for r in rows] == ["db", "web"] and rows[0] is c
+    web = rows[1]
     assert (web.instance, web.cpu_percent, web.memory_bytes, web.memory_limit_bytes, web.oom_kills, web.time) == \
         ("2 instances", 30, 150, 2000, 1, 2.0)
     whole = total(rows, service="total")

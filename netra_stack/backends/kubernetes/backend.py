@@ -30,6 +30,7 @@ from netra_stack.model import labels as L
 from netra_stack.model.decisions import EngineFailure, PortBinding
 from netra_stack.model.errors import DockerUnavailableError, EngineError, NotFoundError
 from netra_stack.model.instances import Instance
+from netra_stack.model.usage import Usage
 from netra_stack.planning.graph import COMPLETED, HEALTHY
 from netra_stack.planning.plan import Plan
 
@@ -555,9 +556,7 @@ class KubernetesBackend(ComposeBackend):
         return forwards
 
     def stats(self, environment: str) -> UsageStream:
-        from netra_stack.backends.compose.usage import Merged
-
-        return Merged([])  # the metrics API is optional in a cluster; not read yet
+        return KubeletStats(self, environment)
 
     def capacity(self) -> tuple[int, int]:
         """The largest node's allocatable CPUs and memory: an environment's pods may land on any."""
@@ -692,3 +691,65 @@ class PortForwards:
             except Exception:
                 process.kill()
                 process.wait()
+
+
+class KubeletStats:
+    """An environment's resource use from the kubelet's summary of each node its pods run on
+    (`/api/v1/nodes/NODE/proxy/stats/summary`, what metrics-server reads: the metrics API
+    itself is optional in a cluster), asked once a second in a thread; the kubelet measures
+    every 10 s or so."""
+
+    INTERVAL = 1.0
+
+    def __init__(self, backend: KubernetesBackend, environment: str) -> None:
+        from lightkube.config.client_adapter import Client, ConnectionParams
+
+        self.backend, self.environment = backend, environment
+        self._http = Client(backend._config, ConnectionParams())
+        self._latest: list[Usage] = []
+        self._measured = threading.Event()
+        self._closed = threading.Event()
+        threading.Thread(target=self._follow, name=f"netra-kubelet-stats-{environment}", daemon=True).start()
+
+    def latest(self) -> list[Usage]:
+        return list(self._latest)
+
+    def ready(self, timeout: float) -> list[Usage]:
+        self._measured.wait(timeout)
+        return self.latest()
+
+    def close(self) -> None:
+        self._closed.set()
+
+    def __enter__(self) -> KubeletStats:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _follow(self) -> None:
+        try:
+            while not self._closed.is_set():
+                try:
+                    self._latest = self._sample()
+                except Exception:  # the server or a kubelet did not answer this round: the next may
+                    pass
+                else:
+                    if all(u.memory_bytes or u.status != "running" for u in self._latest):
+                        self._measured.set()
+                self._closed.wait(self.INTERVAL)
+        finally:
+            self._http.close()
+
+    def _sample(self) -> list[Usage]:
+        found = [p for p in self.backend._pods(self.environment) if not pods.terminating(p)]
+        measured: dict[str, Mapping[str, Any]] = {}
+        for node in sorted({(p.get("spec") or {}).get("nodeName") for p in found} - {None, ""}):
+            answer = self._http.get(f"/api/v1/nodes/{node}/proxy/stats/summary")
+            answer.raise_for_status()
+            for item in answer.json().get("pods") or []:
+                ref = item.get("podRef") or {}
+                if ref.get("namespace") == self.environment:
+                    measured[ref.get("name", "")] = item
+        now = time.time()
+        return [pods.pod_usage(p, measured.get(p["metadata"]["name"]), now) for p in found]

@@ -1,6 +1,7 @@
 """What runs in a namespace, as every backend reports it: each pod an Instance, read from the
 pod's status (its phase, its container's state, readiness) and the namespace's events (the
-kubelet's probe failures, a pull that failed). Pure functions over the API's objects as dicts."""
+kubelet's probe failures, a pull that failed), and its resource use (the kubelet's summary).
+Pure functions over the API's objects as dicts."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 from netra_stack.model import labels as L
 from netra_stack.model.decisions import PortBinding
 from netra_stack.model.instances import Instance
+from netra_stack.model.usage import Usage
 
 # A container waiting for one of these will not start until something changes: the image, a
 # missing ConfigMap or Secret, its command.
@@ -135,3 +137,37 @@ def has_started(pod: Mapping[str, Any]) -> bool:
     states = [(s.get("state") or {}) for s in (pod.get("status") or {}).get("containerStatuses") or []]
     return bool(states) and all("running" in s or "terminated" in s
                                 or (s.get("waiting") or {}).get("reason") == "CrashLoopBackOff" for s in states)
+
+
+def _quantity(value: Any) -> float:
+    from lightkube.utils.quantity import parse_quantity
+
+    return float(parse_quantity(str(value))) if value not in (None, "") else 0.0
+
+
+def pod_usage(pod: Mapping[str, Any], measured: Mapping[str, Any] | None, now: float) -> Usage:
+    """A pod's resource use: its limits, restarts and OOM kills from the pod, what it uses from
+    the kubelet's summary of it (`stats/summary`, the source metrics-server reads; None before
+    the kubelet has measured it)."""
+    containers = (pod.get("spec") or {}).get("containers") or []
+    limits = [(c.get("resources") or {}).get("limits") or {} for c in containers]
+    statuses = (pod.get("status") or {}).get("containerStatuses") or []
+    killed = sum(1 for s in statuses for state in ((s.get("state") or {}).get("terminated"),
+                                                 (s.get("lastState") or {}).get("terminated"))
+                 if state and state.get("reason") == "OOMKilled")
+    measured = measured or {}
+    parts = measured.get("containers") or []
+    memory = sum(int((c.get("memory") or {}).get("workingSetBytes") or 0) for c in parts)
+    network = measured.get("network") or {}
+    metadata = pod.get("metadata") or {}
+    phase = str((pod.get("status") or {}).get("phase") or "Unknown")
+    return Usage(
+        service=(metadata.get("labels") or {}).get(L.SERVICE, ""), instance=str(metadata.get("name", "")), time=now,
+        cpu_percent=sum(int((c.get("cpu") or {}).get("usageNanoCores") or 0) for c in parts) / 1e7,
+        memory_bytes=memory, memory_peak_bytes=memory,
+        memory_limit_bytes=int(sum(_quantity(limit.get("memory")) for limit in limits)) if all(l.get("memory") for l in limits) else 0,
+        cpu_limit=round(sum(_quantity(limit.get("cpu")) for limit in limits), 3) if all(l.get("cpu") for l in limits) else 0.0,
+        net_rx_bytes=int(network.get("rxBytes") or 0), net_tx_bytes=int(network.get("txBytes") or 0),
+        pids=int((measured.get("process_stats") or {}).get("process_count") or 0),
+        restarts=sum(int(s.get("restartCount") or 0) for s in statuses), oom_kills=killed,
+        status="running" if phase == "Running" else phase.lower())
