@@ -100,6 +100,19 @@ def built_images():
     environments = _our_environments()
     yield
     _remove_new_environments(environments)  # first: their containers hold the images
+    remove_images_built_since(before)
+
+
+@pytest.fixture(scope="module")
+def module_built_images(docker_ready):
+    """As built_images, for a module whose tests share what the first of them built."""
+    before = {i.id for i in engine.client().images.list(all=True)}
+    yield
+    remove_images_built_since(before)
+
+
+def remove_images_built_since(before: set[str]) -> None:
+    """The images netra-stack built (they carry its label) that are not among `before`."""
     for image in engine.client().images.list(all=True, filters={"label": f"{L.MANAGED}=true"}):
         if image.id not in before:
             try:

@@ -29,7 +29,7 @@ KUBE_PROFILES = FIXTURES / "kube" / "profiles"
 
 
 @pytest.fixture
-def kube_env(kube_cluster, mini_env, tmp_path):
+def kube_env(kube_cluster, mini_env, tmp_path, module_built_images):  # the chain's web image: built once, removed after
     config = tmp_path / "kubeconfig"
     kube_cluster.write_kubeconfig(config)
     return {**mini_env, "KUBECONFIG": str(config), "NETRA_TESTBED_KUBE_NODE": kube_cluster.container,
@@ -88,8 +88,7 @@ def namespace_exists(api, name: str) -> bool:
     return True
 
 
-def test_a_chain_with_a_one_shot_and_a_build_runs_healthy_reachable_in_order_and_is_removed(kube_env, kube_cluster, api,
-                                                                                           built_images):
+def test_a_chain_with_a_one_shot_and_a_build_runs_healthy_reachable_in_order_and_is_removed(kube_env, kube_cluster, api):
     from lightkube.resources.batch_v1 import Job
     from lightkube.resources.core_v1 import Pod
 
