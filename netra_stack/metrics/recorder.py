@@ -109,15 +109,9 @@ class Recorder:
         return self.record
 
     def oom_killed(self) -> dict[str, int]:
-        """Service -> OOM kills seen so far, for the services that had any."""
-        found: dict[str, int] = {}
-        for sample in self.latest:
-            if sample.oom_kills:
-                found[sample.service] = found.get(sample.service, 0) + sample.oom_kills
-        for service, series in self.record.services.items():
-            if series.oom_kills:
-                found[service] = max(found.get(service, 0), series.oom_kills)
-        return found
+        """Service -> OOM kills seen so far, for the services that had any (the record keeps the
+        highest count of each round)."""
+        return {service: series.oom_kills for service, series in self.record.services.items() if series.oom_kills}
 
     def _sample(self, until_gone: bool = False) -> None:
         records.prune(self.environ)

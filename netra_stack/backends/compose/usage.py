@@ -142,10 +142,7 @@ class ContainerStats:
         with self._lock:
             streams = list(self._streams.values())
         for stream in (self._events, *streams):
-            try:
-                stream.close()
-            except Exception:  # already ended
-                pass
+            _close(stream)
 
     def __enter__(self) -> ContainerStats:
         return self
@@ -226,10 +223,14 @@ class ContainerStats:
         with self._lock:
             stream = self._streams.pop(container_id, None)
         if stream is not None:
-            try:
-                stream.close()
-            except Exception:
-                pass
+            _close(stream)
+
+
+def _close(stream: CancellableStream) -> None:
+    try:
+        stream.close()
+    except Exception:  # already ended
+        pass
 
 
 class Merged:

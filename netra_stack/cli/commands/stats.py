@@ -23,9 +23,11 @@ def stats(profile, env_name, watch) -> None:
     from netra_stack.lifecycle import inventory
     from netra_stack.metrics.recorder import Sampler
 
-    chosen = manager(profile or _profile_of(env_name))
+    found = bool(env_name and not profile)  # then looked up among the environments, or a NotFoundError naming them
+    chosen = manager(_profile_of(env_name) if found else profile)
+    if env_name and not found:
+        inventory.check_exists(chosen.ctx, env_name)
     name = env_name or chosen.current_environment()
-    inventory.check_exists(chosen.ctx, name)
     shown = terminal()
     with Sampler(chosen.backend, chosen.plugins, name) as sampler:
         samples = sampler.once()
@@ -38,12 +40,10 @@ def stats(profile, env_name, watch) -> None:
             pass
 
 
-def _profile_of(env_name: str | None) -> str | None:
+def _profile_of(env_name: str) -> str | None:
     """The profile an environment named without --profile was made from, where it is known here
     (its plugins may measure more), else the default one; a NotFoundError naming the known
     environments where none has that name."""
-    if not env_name:
-        return None
     from netra_stack.cli.options import backend
     from netra_stack.lifecycle.inventory import list_environments, no_such_environment
     from netra_stack.model.profiles import available_profiles
