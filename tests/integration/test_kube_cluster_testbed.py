@@ -151,7 +151,8 @@ def test_a_pod_reaches_a_service_by_its_name(kube_cluster, client, namespace, bu
     _web(client, namespace)
     # The client asks for `web` (the search path makes it web.NAMESPACE.svc.cluster.local) until
     # the name resolves and the Service answers, then prints the page and ends.
-    script = ("until page=$(printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 web 80) && [ -n \"$page\" ];"
+    # (Until the page came whole: nc may end with the headers alone.)
+    script = ("until page=$(printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 web 80) && echo \"$page\" | grep -q '^hello';"
               " do sleep 0.5; done; echo \"$page\" | tail -n 1")
     client.create(codecs.from_dict({
         "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "client", "namespace": namespace},
