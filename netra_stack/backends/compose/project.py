@@ -33,8 +33,15 @@ LineCallback = Callable[[str], None]
 
 @lru_cache(maxsize=1)
 def _empty_dir() -> str:
-    """A directory holding no compose file: project-name-only commands run from here."""
-    return tempfile.mkdtemp(prefix="netra-stack-")
+    """A directory holding no compose file: project-name-only commands run from here. Removed
+    when the process that made it ends (not by a child forked from it)."""
+    import atexit
+    import os
+    import shutil
+
+    folder, owner = tempfile.mkdtemp(prefix="netra-stack-"), os.getpid()
+    atexit.register(lambda: os.getpid() == owner and shutil.rmtree(folder, ignore_errors=True))
+    return folder
 
 
 @lru_cache(maxsize=1)
