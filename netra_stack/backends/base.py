@@ -75,7 +75,8 @@ class Backend(Protocol):
     # orchestrator orders nothing itself.
     gate_conditions: frozenset[str]
     # Whether the orchestrator runs the profile's health checks itself (Kubernetes: as readiness
-    # probes): an instance's `health` is then their verdict, and netra-stack runs none again.
+    # probes): an instance's `health` is then their verdict; netra-stack runs a check itself only
+    # while the orchestrator has not yet found the instance healthy (its `healthcheck` command).
     runs_checks: bool
 
     # --- planning --------------------------------------------------------------------------------

@@ -180,8 +180,9 @@ def judge(service: str, container: Instance | None, check: CheckResult | None, *
           container_check: CheckResult | None = None) -> ServiceHealth:
     """Combine the container level and the service level into one state.
 
-    The container level is Docker's healthcheck; while Docker still says `starting` (its first
-    probe comes one interval after start), `container_check` — the same test, run by
+    The container level is the orchestrator's healthcheck (Docker's; the kubelet's readiness
+    probe); while it still says `starting` (Docker's first probe comes one interval after start,
+    the kubelet's at a random moment of its period), `container_check` — the same test, run by
     netra-stack — stands in for it, so readiness is seen when it happens.
     """
     if container is None:
@@ -215,5 +216,5 @@ def judge(service: str, container: Instance | None, check: CheckResult | None, *
         return ServiceHealth(service, HealthState.STARTING, "just started", **base)
     how = "running" if check is None else f"{check.title} passes"
     if container.health == "starting":
-        how += " (Docker's healthcheck passes when run now)"
+        how += " (its healthcheck passes when run now)"
     return ServiceHealth(service, HealthState.HEALTHY, how, **base)

@@ -198,7 +198,7 @@ class KubernetesSettings(_Strict):
         "argument holds {image}, gets the image's name there, e.g. ['kind', 'load', 'docker-image', '{image}'].")
     liveness: bool = Field(
         False, description="Also restart a container whose health check keeps failing (a livenessProbe beside the "
-        "readinessProbe); by default a failing check only takes the pod out of its Service.")
+        "readinessProbe); by default a failing check only marks the pod not ready.")
 
     _registry = field_validator("registry")(lambda value: registry(value))
 

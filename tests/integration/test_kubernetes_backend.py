@@ -123,6 +123,26 @@ def test_a_chain_with_a_one_shot_and_a_build_runs_healthy_reachable_in_order_and
     assert not namespace_exists(api, name)  # down returns once the namespace is gone
 
 
+def test_a_service_is_healthy_and_reachable_before_the_kubelets_first_probe(kube_env, kube_cluster, api):
+    """late's readiness probe runs once a day, first at a random moment of that day: netra-stack
+    runs its command itself meanwhile, and the Services reach the pod whatever its readiness, as
+    a compose network does; `kubectl rollout status` would still be waiting."""
+    from lightkube.resources.apps_v1 import Deployment
+    from lightkube.resources.core_v1 import Pod
+
+    manager = StackManager("kube-late", environ=kube_env)
+    name, ports = manager.acquire_environment()
+    try:
+        (late,) = manager.get_health_report(name).services
+        pod, = api.list(Pod, namespace=name, labels={L.SERVICE: "late"})
+        assert not pod.status.containerStatuses[0].ready  # the kubelet has not probed
+        assert not api.get(Deployment, "late", namespace=name).status.availableReplicas
+        assert late.state == HealthState.HEALTHY and "passes when run now" in late.detail
+        assert answered(f"http://{kube_cluster.node_address}:{ports['late']}/") == "late"
+    finally:
+        manager.release_environment(name)
+
+
 def test_a_probe_that_never_passes_fails_the_wait_with_the_kubelets_message(kube_env, api):
     manager = StackManager("kube-sick", environ=kube_env)
     with pytest.raises(NotHealthyError) as failed:

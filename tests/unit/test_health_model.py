@@ -52,7 +52,7 @@ def container(status="running", health=None, exit_code=0, output="", started=LON
          "crash-looping (2 restarts, last exit 1)"),
         (container(started=None), None, False, S, False, "just started"),  # start unknown: not steady yet
         (container(started=None), OK, False, H, False, "health command passes"),
-        (container(health="starting"), None, False, H, False, "running (Docker's healthcheck passes when run now)"),
+        (container(health="starting"), None, False, H, False, "running (its healthcheck passes when run now)"),
         (None, None, False, X, True, "no container"),
         (None, None, True, X, True, "no container"),
     ],

@@ -82,6 +82,8 @@ def test_services_become_workloads_services_and_files_of_one_labelled_namespace(
     published = kinds["Service"]["web-published"]["spec"]
     assert published["type"] == "NodePort" and published["selector"] == named["selector"]
     assert [(p["port"], p.get("nodePort")) for p in published["ports"]] == [(8080, 31000)]  # expose: in the cluster only
+    # both reach a pod whatever its readiness, as a compose network reaches a container whatever its health
+    assert named["publishNotReadyAddresses"] is True and published["publishNotReadyAddresses"] is True
     # Files: the bind-mounted file as a ConfigMap, the secret as a Secret, the volume (test) and tmpfs as emptyDir
     mounts = {m["mountPath"]: m for m in web["volumeMounts"]}
     volumes = {v["name"]: v for v in pod["volumes"]}

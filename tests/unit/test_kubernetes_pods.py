@@ -36,6 +36,7 @@ def test_a_running_pod_is_healthy_once_ready_and_starting_before_with_the_probe_
     assert starting.service == "web" and starting.environment == "env-1" and starting.node == "node-1"
     assert starting.labels[L.OWNER] == "me@host"  # an annotation, read back as the label it stands for
     assert "app" not in starting.labels  # only netra-stack's
+    assert starting.healthcheck_argv() == ["true"]  # the readiness probe's command, for netra-stack to run too
     ready = pods.pod_instance(pod(state=RUNNING, ready=True))
     assert ready.health == "healthy"
     assert pods.pod_instance(pod(state=RUNNING, probe=False)).health is None  # nothing to be ready for
@@ -122,3 +123,50 @@ def test_a_pods_usage_comes_from_the_kubelets_summary_with_its_limits_restarts_a
     assert (usage.net_rx_bytes, usage.net_tx_bytes, usage.pids, usage.restarts, usage.oom_kills) == (900, 300, 3, 2, 1)
     unmeasured = pods.pod_usage(pod(state=RUNNING, phase="Succeeded"), None, now=6.0)
     assert (unmeasured.memory_bytes, unmeasured.memory_limit_bytes, unmeasured.status) == (0, 0, "succeeded")
+
+
+class Kubelet:
+    """What the health policy asks of a backend whose orchestrator runs the checks (the kubelet):
+    `exec` runs the readiness probe's command (exit `code`), counted in `ran`."""
+
+    runs_checks = True
+
+    def __init__(self, code: int, output: str = "") -> None:
+        self.code, self.output, self.ran = code, output, []
+
+    def exec(self, instance, argv):
+        self.ran.append(list(argv))
+        return self.code, self.output, 0.01
+
+
+class Plan:
+    def is_one_shot(self, service):
+        return False
+
+
+def check(backend, instance):
+    from netra_stack.plugins.builtin.health import netra_check_health
+
+    return netra_check_health(service="web", container=instance, plan=Plan(), backend=backend)
+
+
+def test_until_the_kubelet_has_found_a_pod_ready_its_probe_run_now_stands_in():
+    passing = Kubelet(0)
+    found = check(passing, pods.pod_instance(pod(state=RUNNING)))
+    assert found.state == HealthState.HEALTHY and passing.ran == [["true"]]
+    assert found.detail == "readiness check passes (its healthcheck passes when run now)"
+    # failing now, before the kubelet said anything: the command's own words
+    found = check(Kubelet(1, "pg_isready: no response"), pods.pod_instance(pod(state=RUNNING)))
+    assert found.state == HealthState.STARTING and found.detail == "readiness check failing (pg_isready: no response)"
+    # failing now, and the kubelet has said why: its message is kept
+    probes = {"web-7d9f-abcde": "Readiness probe failed: connection refused"}
+    found = check(Kubelet(1, "refused"), pods.pod_instance(pod(state=RUNNING), probes=probes))
+    assert found.state == HealthState.STARTING and "Readiness probe failed: connection refused" in found.detail
+    # ready: the kubelet's verdict, nothing run
+    idle = Kubelet(1)
+    assert check(idle, pods.pod_instance(pod(state=RUNNING, ready=True))).state == HealthState.HEALTHY and not idle.ran
+    # an httpGet or tcpSocket probe is the kubelet's alone (the host may not reach the pod)
+    http = pod(state=RUNNING)
+    http["spec"]["containers"][0]["readinessProbe"] = {"httpGet": {"path": "/", "port": 80}}
+    idle = Kubelet(0)
+    assert check(idle, pods.pod_instance(http)).state == HealthState.STARTING and not idle.ran

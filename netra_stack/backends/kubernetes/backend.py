@@ -466,7 +466,8 @@ class KubernetesBackend(ComposeBackend):
 
     def exec(self, instance: Instance, argv: Sequence[str]) -> tuple[int, str, float]:
         """Run a command in a pod's container with `kubectl exec` (lightkube has no exec), bounded
-        by the probes' timeout. The built-in health checks need none: the kubelet runs them."""
+        by the probes' timeout: the readiness probe's command while the kubelet has not yet found
+        the pod ready, and plugins' checks."""
         import subprocess
 
         from netra_stack.backends.compose.engine import PROBE_TIMEOUT

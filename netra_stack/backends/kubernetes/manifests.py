@@ -271,12 +271,14 @@ def _services(plan: Plan, name: str, service: Mapping[str, Any], meta: Mapping[s
               notes: list[str]) -> list[dict[str, Any]]:
     """The Services of a compose service. A headless one of its name, so that the name resolves
     to its pods, every port of theirs reachable as on a compose network (files seldom declare
-    the ports services talk on), once they are ready; and where the files publish ports (`ports`),
-    a NodePort one, `NAME-published`, with node ports from the plan's host ports (none chosen: the
-    cluster chooses)."""
+    the ports services talk on); and where the files publish ports (`ports`), a NodePort one,
+    `NAME-published`, with node ports from the plan's host ports (none chosen: the cluster
+    chooses). Both reach a pod whatever its readiness, as a compose network and published ports
+    reach a container whatever its health: a service is reachable the moment netra-stack finds
+    it healthy, not at the kubelet's next probe, and what gates a dependent is `depends_on`."""
     targets = _container_ports(service)
     selector = {L.ENVIRONMENT: plan.name, L.SERVICE: name}
-    headless: dict[str, Any] = {"clusterIP": "None", "selector": selector, "publishNotReadyAddresses": False}
+    headless: dict[str, Any] = {"clusterIP": "None", "selector": selector, "publishNotReadyAddresses": True}
     if targets:
         headless["ports"] = [{"name": f"p{t}", "port": t, "targetPort": t, "protocol": "TCP"} for t in targets]
     found = [{"apiVersion": "v1", "kind": "Service", "metadata": dict(meta), "spec": headless}]
@@ -299,7 +301,7 @@ def _services(plan: Plan, name: str, service: Mapping[str, Any], meta: Mapping[s
     notes.append(f"{name}: ports {', '.join(str(t) for t in sorted(published))} published as NodePorts "
                  f"(Service {name}{PUBLISHED}), on every node's address")
     found.append({"apiVersion": "v1", "kind": "Service", "metadata": {**meta, "name": f"{name}{PUBLISHED}"},
-                  "spec": {"type": "NodePort", "selector": selector, "ports": ports}})
+                  "spec": {"type": "NodePort", "selector": selector, "ports": ports, "publishNotReadyAddresses": True}})
     return found
 
 
@@ -443,6 +445,7 @@ ACCESS_RULES = (
     {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["get", "list", "watch", "create", "patch", "delete"]},
     {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch", "delete"]},
     {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]},
+    {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["get", "create"]},  # websocket, SPDY
     {"apiGroups": [""], "resources": ["pods/portforward"], "verbs": ["create"]},
     {"apiGroups": [""], "resources": ["events"], "verbs": ["get", "list", "watch"]},
 )

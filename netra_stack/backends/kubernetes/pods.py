@@ -72,6 +72,7 @@ def pod_instance(pod: Mapping[str, Any], ports: Mapping[str, list[tuple[int, str
     last = (state.get("lastState") or {}).get("terminated") or {}
     restarts = int(state.get("restartCount") or 0)
     probe = "readinessProbe" in container
+    command = ((container.get("readinessProbe") or {}).get("exec") or {}).get("command") or []
     output = (probes or {}).get(meta.get("name", ""), "")
     exit_code, started, health = None, None, None
     if "running" in now:
@@ -109,6 +110,7 @@ def pod_instance(pod: Mapping[str, Any], ports: Mapping[str, list[tuple[int, str
         id=meta.get("uid") or meta.get("name", ""), name=meta.get("name", ""), labels=labels, status=kind,
         exit_code=exit_code, health=health, health_output=output, ports=bindings,
         created=parse_time(meta.get("creationTimestamp")), started=started, restart_count=restarts,
+        healthcheck=("CMD", *command) if command else (),
         addresses={"pod": status["podIP"]} if status.get("podIP") else {}, node=spec.get("nodeName") or "")
 
 

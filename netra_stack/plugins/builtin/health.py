@@ -3,6 +3,8 @@ the container, or an http, tcp or log check from the host (host_checks.py)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from netra_stack.model.health import CheckResult, judge
 from netra_stack.plugins.hookspecs import hookimpl
 from netra_stack.plugins.builtin.host_checks import run_host_check
@@ -15,8 +17,9 @@ def run_check(backend, container, argv) -> CheckResult:
 
 
 def probe_container(backend, container, ran: tuple[list[str], CheckResult] | None = None) -> CheckResult | None:
-    """Docker's own healthcheck test, run now, while Docker still says `starting` (its first probe
-    comes one interval after start); None when Docker has spoken or there is no healthcheck.
+    """The orchestrator's own healthcheck test (Docker's; the kubelet's readiness probe), run now,
+    while the orchestrator still says `starting` (Docker's first probe comes one interval after
+    start); None when it has spoken or there is no such test.
     `ran`: a command just run in the container and its result, reused when it is that very test."""
     if container is None or not container.running or container.health != "starting":
         return None
@@ -28,12 +31,18 @@ def probe_container(backend, container, ran: tuple[list[str], CheckResult] | Non
 
 @hookimpl(trylast=True)
 def netra_check_health(service, container, plan, backend):
-    if backend.runs_checks:  # the orchestrator ran the check: its verdict is the instance's health
-        verdict = None
+    if backend.runs_checks:  # the orchestrator runs the check: its verdict is the instance's health
+        verdict = stand_in = None
         if container is not None and container.running and container.health:
             verdict = CheckResult(ok=container.health == "healthy", output=container.health_output or "not ready yet",
                                   latency_ms=0.0, kind="readiness")
-        return judge(service, container, verdict, one_shot=plan.is_one_shot(service))
+            # Until it has judged (the kubelet probes once a period, first at a random moment in
+            # it), the same test run now stands in, as for Docker's healthcheck below; the
+            # orchestrator's own message of a failure is kept.
+            stand_in = probe_container(backend, container)
+            if stand_in is not None and (stand_in.ok or not container.health_output):
+                verdict = replace(stand_in, kind="readiness")
+        return judge(service, container, verdict, one_shot=plan.is_one_shot(service), container_check=stand_in)
     command = plan.health_command(service)
     check = None
     if container is not None and container.running:
