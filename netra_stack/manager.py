@@ -117,6 +117,12 @@ class StackManager:
         report = waiting.probe(self.ctx, inventory.plan_of(self.ctx, name), {})
         return waiting.with_logs(self.ctx, report) if with_logs else report
 
+    def picture(self, env_name: str | None = None, report: HealthReport | None = None):
+        """The stack drawn (netra_stack.graphs.picture.Picture): of a running environment, with
+        each service's health (`report`, else probed now) and what a failure holds up; with no
+        name, of the profile's files."""
+        return inventory.picture_of(self.ctx, env_name, report)
+
     def wait_for_services(self, timeout: float | None = None, env_name: str | None = None) -> HealthReport:
         """Wait until every service is HEALTHY; fail fast on an exit, a crash loop or `unhealthy`."""
         return waiting.wait(self.ctx, inventory.plan_of(self.ctx, env_name or self.current_environment()), timeout)

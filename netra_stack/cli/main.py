@@ -86,6 +86,11 @@ class _Group(click.Group):
                 shown.draw(health_view(exc.report), err=True)
                 for line in health_details(exc.report):
                     shown.say(line, err=True)
+            if isinstance(exc, NotHealthyError) and exc.picture is not None and exc.picture.held():
+                from netra_stack.graphs.formats import GraphView
+
+                shown.say("what held what up:", err=True)
+                shown.draw(GraphView(exc.picture), err=True)
             for diagnostic in exc.diagnostics:
                 shown.say(diagnostic, err=True)
             shown.error(exc.line)

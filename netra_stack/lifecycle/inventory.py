@@ -16,6 +16,8 @@ from netra_stack.planning.plan import environment_name, external_resources, shar
 
 if TYPE_CHECKING:
     from netra_stack.backends.base import Backend
+    from netra_stack.graphs.picture import Picture
+    from netra_stack.model.health import HealthReport
     from netra_stack.lifecycle.context import Context
     from netra_stack.planning.plan import Plan
 
@@ -169,3 +171,29 @@ def logs(ctx: Context, name: str, services: list[str] | None, *, tail: int | Non
     for line in ctx.backend.service_logs(name, services or [], tail=tail, follow=follow):
         yield redactor.redact(line)
 
+
+
+def picture_of(ctx: Context, name: str | None, report: HealthReport | None = None) -> Picture:
+    """The stack as a picture: of the running environment `name`, with each service's health
+    (`report`, else probed now) and the ports it has bound; with no name, of the profile's files
+    (the ports they publish, a fixed host port before the container port)."""
+    from netra_stack.graphs.picture import picture
+    from netra_stack.lifecycle.wait import probe
+    from netra_stack.planning.plan import one_shot_services, port_requests
+
+    model = ctx.base_model()
+    services = list(model.get("services") or {})
+    one_shot = one_shot_services(ctx.profile, model)
+    ports: dict[str, list[str]] = {}
+    if name is None:
+        for request in port_requests(ctx.profile, model, ctx.environ):
+            fixed = f"{request.host}→" if request.strategy == "fixed" and request.host else ""
+            ports.setdefault(request.service, []).append(f"{fixed}{request.container}")
+        return picture(ctx.profile.name, ctx.graph, services, one_shot=one_shot, ports=ports)
+    if report is None:
+        check_exists(ctx, name)
+        report = probe(ctx, plan_of(ctx, name), {})
+    for b in sorted(bindings(ctx, name), key=lambda b: (b.container_port, ":" in b.host_ip)):
+        if ":" not in b.host_ip:  # IPv4: the same port as its IPv6 twin
+            ports.setdefault(b.service, []).append(f"{b.host_port}→{b.container_port}")
+    return picture(name, ctx.graph, services, one_shot=one_shot, ports=ports, report=report)

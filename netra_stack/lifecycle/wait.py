@@ -52,10 +52,13 @@ def wait(ctx: Context, plan: Plan, timeout: float | None, healthy: Mapping[str, 
         watch.close()
     if outcome == "healthy":
         return report
+    from netra_stack.graphs.picture import picture
+
     report = with_logs(ctx, report)
     cause = "failed" if outcome == "failed" else f"not healthy after {timeout:g}s"
     raise NotHealthyError(f"environment {plan.name} {cause}: {report.explain()}",
-                          hint=f"`netra-stack logs --name {plan.name}` shows everything", report=report)
+                          hint=f"`netra-stack logs --name {plan.name}` shows everything", report=report,
+                          picture=picture(plan.name, plan.graph, plan.services, one_shot=plan.one_shot, report=report))
 
 
 def probe(ctx: Context, plan: Plan, healthy: Mapping[str, ServiceHealth],

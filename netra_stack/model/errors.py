@@ -76,13 +76,15 @@ class EngineError(NetraError):
 
 
 class NotHealthyError(NetraError):
-    """Services did not become healthy; `report` is the HealthReport that says why."""
+    """Services did not become healthy; `report` is the HealthReport that says why, `picture`
+    the stack drawn with it (netra_stack.graphs.picture.Picture: what held what up)."""
 
     exit_code = ExitCode.NOT_HEALTHY
 
-    def __init__(self, message: str, hint: str | None = None, report=None) -> None:
+    def __init__(self, message: str, hint: str | None = None, report=None, picture=None) -> None:
         super().__init__(message, hint)
         self.report = report
+        self.picture = picture
 
 
 class PluginError(NetraError):

@@ -286,6 +286,11 @@ class RealServices:
             latency = f", check {s.check.latency_ms:.0f} ms" if s.check else ""
             lines.append(f"  {s.service:<12} {s.state.value:<9} {s.detail}{latency}")
         sections = [(f"netra-stack health of {name}", "\n".join(lines))]
+        picture = manager.picture(name, health)
+        if picture.held():
+            from netra_stack.graphs.formats import plain
+
+            sections.append(("netra-stack: what held what up", plain(picture)))
         redactor = Redactor.for_profile(manager.profile, manager.environ)
         tail = self.config.getoption("netra_log_lines")
         for instance in sorted(manager.backend.instances(name, detail=False), key=lambda i: i.service):

@@ -76,6 +76,16 @@ def test_a_failing_test_reports_health_and_the_logs_of_the_services_it_used(samp
     assert "netra-stack logs of redis" not in out and "netra-stack logs of auth" not in out
 
 
+def test_a_failing_test_shows_what_held_what_up_when_a_dependency_went_down(sample_env):
+    result = pytest_in_sample("--real-services", "--netra-profile", "alpine-test", "-k", "deliberately",
+                              env={**sample_env, "SAMPLE_FAIL": "1", "SAMPLE_STOP": "redis"})
+    assert result.returncode == 1, result.stdout
+    section = result.stdout.split("netra-stack: what held what up", 1)[1].split("netra-stack logs of", 1)[0]
+    assert "UNHEALTHY" in section.splitlines()[1]  # the environment's state, under its name
+    redis = [line for line in section.splitlines() if "→ redis  STOPPED" in line]
+    assert redis and "✗ holds up" in redis[0] and "backend" in redis[0].split("✗ holds up", 1)[1]
+
+
 def test_ctrl_c_in_the_middle_of_a_session_leaves_nothing_behind(sample_env, tmp_path):
     before = _our_environments()
     ready = tmp_path / "ready"

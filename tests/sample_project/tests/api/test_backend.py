@@ -36,6 +36,14 @@ def test_ports_are_exported_by_netra_stack_test(netra_env):
 @pytest.mark.skipif(not os.environ.get("SAMPLE_FAIL"), reason="the deliberate failure: set SAMPLE_FAIL=1")
 @pytest.mark.real_services("backend", "postgres")
 def test_deliberately_failing(netra_env):
+    stopped = os.environ.get("SAMPLE_STOP")  # a service to stop first, as a crash would
+    if stopped:
+        import subprocess
+
+        found = subprocess.run(["docker", "ps", "-q", "--filter", f"label=com.docker.compose.project={netra_env.name}",
+                                "--filter", f"label=com.docker.compose.service={stopped}"],
+                               capture_output=True, text=True, check=True).stdout.split()
+        subprocess.run(["docker", "stop", "-t", "1", *found], capture_output=True, check=True)
     assert get_json(netra_env.url("backend", "/version"))["version"] == "0.0.0-never"
 
 
