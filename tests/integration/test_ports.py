@@ -23,7 +23,7 @@ def test_concurrent_acquires_from_separate_processes_get_distinct_ports(mini_env
         assert child.returncode == 0, err
     ups = [json.loads(out) for _, out, _ in results]
     ports = [up["ports"]["web"] for up in ups]
-    assert len(set(ports)) == 4 and all(41800 <= p <= 41805 for p in ports)
+    assert len(set(ports)) == 4 and all(29800 <= p <= 29805 for p in ports)
     assert len({up["environment"] for up in ups}) == 4
     for up in ups:  # what each was told is what the engine bound
         web = {c.service: c for c in engine.containers(up["environment"])}["web"]
@@ -35,12 +35,12 @@ def test_concurrent_acquires_from_separate_processes_get_distinct_ports(mini_env
 def test_a_port_held_by_a_foreign_process_is_skipped(mini_env):
     holder = socket.socket()
     holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    holder.bind(("127.0.0.1", 41900))
+    holder.bind(("127.0.0.1", 29900))
     holder.listen()
     try:
         manager = StackManager("mini-tiny", environ=mini_env)
         name, ports = manager.acquire_environment()
-        assert ports["web"] == 41901
+        assert ports["web"] == 29901
         manager.release_environment(name)
     finally:
         holder.close()

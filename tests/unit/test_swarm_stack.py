@@ -144,3 +144,29 @@ def test_an_engine_with_start_intervals_probes_often_during_the_start_period_and
     assert not any(note.startswith(("migrate: healthcheck", "plain: healthcheck")) for note in notes)
     older, notes = render_stack(plan(model), model)  # an engine before 25: as the file says
     assert older["version"] == "3.8" and "start_interval" not in older["services"]["web"]["healthcheck"]
+
+
+def _task(slot, state, created, err=None, pid=None):
+    return {"Slot": slot, "CreatedAt": created,
+            "Status": {"State": state, "Err": err, "ContainerStatus": {"PID": pid} if pid else {}}}
+
+
+def test_placement_waits_for_every_replica_not_only_the_newest_task():
+    from datetime import datetime, timezone
+
+    from netra_stack.backends.swarm.backend import SwarmBackend
+    from netra_stack.model.errors import EngineError
+
+    since = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    new, newer, old = "2026-01-01T00:00:01Z", "2026-01-01T00:00:02Z", "2025-12-31T23:00:00Z"
+    running, pending = _task(2, "running", newer, pid=7), _task(1, "pending", new)
+    assert SwarmBackend._placement(plan(), "web", [running, pending], since) == "pending"
+    assert SwarmBackend._placement(plan(), "web", [running, _task(1, "starting", new, pid=9)], since) is None
+    # a replica no deploy changed keeps its earlier task, which already runs
+    assert SwarmBackend._placement(plan(), "web", [_task(1, "running", old, pid=3)], since) is None
+    # an earlier deploy's error is not this one's
+    assert SwarmBackend._placement(plan(), "web", [_task(1, "pending", old, err="no suitable node (host-mode "
+                                                         "port already in use on 1 node)")], since) == "pending"
+    taken = _task(1, "pending", new, err="no suitable node (host-mode port already in use on 1 node)")
+    with pytest.raises(EngineError, match="port 31000 of web is taken on every node"):
+        SwarmBackend._placement(plan(), "web", [running, taken], since)

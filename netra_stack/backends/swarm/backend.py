@@ -242,16 +242,19 @@ class SwarmBackend(ComposeBackend):
 
     @staticmethod
     def _placement(plan: Plan, service: str, tasks: list[dict[str, Any]], since: datetime) -> str | None:
-        """The state a service's newest task still waits in, or None once it is past it; an error
-        for a task of this deploy that could not start. One that ran and failed (an exit, an
-        unhealthy kill) is the wait's to judge, as a crash loop or an exit."""
+        """The state a task of a service's replica (slot, or node for a global service) still
+        waits in, or None once every replica is past it; an error for a task of this deploy that
+        could not start. One that ran and failed (an exit, an unhealthy kill) is the wait's to
+        judge, as a crash loop or an exit."""
         from netra_stack.backends.compose.engine import parse_time
 
-        tasks = sorted(tasks, key=lambda t: t.get("CreatedAt", ""), reverse=True)
-        ran = False
-        for task in tasks:
+        newest: dict[Any, dict[str, Any]] = {}
+        ran: set[Any] = set()
+        for task in sorted(tasks, key=lambda t: t.get("CreatedAt", ""), reverse=True):
+            replica = task.get("Slot") or task.get("NodeID")
+            newest.setdefault(replica, task)
             if (parse_time(task.get("CreatedAt")) or since) < since:
-                break
+                continue  # an earlier deploy's
             status = task.get("Status", {})
             error = status.get("Err") or ""
             if "port already in use" in error:  # the scheduler found no node with the port free
@@ -261,12 +264,18 @@ class SwarmBackend(ComposeBackend):
             if status.get("State") == "rejected" or error.startswith(CANNOT_START):
                 raise EngineError(f"the task of {service} cannot run: {error or status.get('State')}",
                                   stderr=f"{service}: {error or status.get('State')}")
-            ran = ran or status.get("State") == "failed"
-        status = (tasks[0] if tasks else {}).get("Status", {})
-        state = status.get("State", "new")
-        # A task waiting for its healthcheck is `starting` once its process runs (its ports are bound).
-        started = state == "starting" and (status.get("ContainerStatus") or {}).get("PID")
-        return None if ran or state in SETTLED or started else state
+            if status.get("State") == "failed":
+                ran.add(replica)
+        if not newest:
+            return "new"
+        for replica, task in newest.items():
+            status = task.get("Status", {})
+            state = status.get("State", "new")
+            # A task waiting for its healthcheck is `starting` once its process runs (its ports are bound).
+            started = state == "starting" and (status.get("ContainerStatus") or {}).get("PID")
+            if not (replica in ran or state in SETTLED or started):
+                return state
+        return None
 
     def _until(self, environment: str, timeout: float, what: str, waiting: Callable[[], list[str]]) -> None:
         """Poll `waiting` (what is still awaited) until it is empty; after `timeout`, fail naming it."""
