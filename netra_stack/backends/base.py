@@ -144,7 +144,8 @@ class Backend(Protocol):
                      follow: bool = False) -> Iterable[str]:
         """The log lines of services (all: empty), optionally following."""
 
-    def events(self, environment: str) -> Watch: ...
+    def events(self, environment: str | None) -> Watch:
+        """Changes of the environment's instances (None: of every environment of netra-stack's)."""
 
     def forward(self, environment: str, bindings: Sequence[PortBinding]) -> Forwarding:
         """Ports of the host's loopback that lead to `bindings`, for an orchestrator whose own

@@ -14,6 +14,7 @@ ENVIRONMENT = f"{PREFIX}.environment"  # the environment's name (= its compose p
 PROFILE = f"{PREFIX}.profile"
 ENV_TYPE = f"{PREFIX}.env-type"  # test / dev / prod
 ONE_SHOT = f"{PREFIX}.one-shot"  # a service meant to run to completion (e.g. migrations)
+DEPENDS_ON = f"{PREFIX}.depends-on"  # a service's depends_on, "db:service_healthy,cache:service_started"
 OWNER = f"{PREFIX}.owner"  # who made it: user@host
 LEASE = f"{PREFIX}.lease"  # the holding process (pid:start time), for environments a process holds
 FINGERPRINT = f"{PREFIX}.build-fingerprint"  # on images netra-stack built: what they were built from

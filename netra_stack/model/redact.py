@@ -45,7 +45,11 @@ class Redactor:
 
     @classmethod
     def for_profile(cls, profile, environ: Mapping[str, str]) -> Redactor:
-        tables = [profile.env, environ, *(s.environment for s in profile.services.values())]
+        return cls.of_tables(profile.env, environ, *(s.environment for s in profile.services.values()))
+
+    @classmethod
+    def of_tables(cls, *tables: Mapping[str, str]) -> Redactor:
+        """The values of the variables whose names say they are secret."""
         return cls(value for table in tables for key, value in table.items() if SECRET_NAME.search(key))
 
     @classmethod

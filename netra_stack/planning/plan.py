@@ -19,7 +19,7 @@ from typing import Any
 
 from netra_stack.model import labels as L
 from netra_stack.model.errors import NotFoundError, ProfileError
-from netra_stack.planning.graph import COMPLETED, HEALTHY, Graph
+from netra_stack.planning.graph import COMPLETED, HEALTHY, STARTED, Graph
 from netra_stack.model.profiles import PortSpec, Profile, truthy
 
 # Variables of the seed that reach the compose run (its interpolation) when set.
@@ -280,9 +280,12 @@ def resolve_plan(
     names = {service: (f"{name}-{spec['container_name']}" if profile.unique_container_names else spec["container_name"])
              for service, spec in model.get("services", {}).items() if (spec or {}).get("container_name")}
     intents: dict[str, ServiceIntent] = {}
+    graph = Graph.from_model(model)
     for service, spec in model.get("services", {}).items():
         spec = spec or {}
         labels = {**own, **({L.ONE_SHOT: "true"} if service in one_shot else {})}
+        if graph.edges.get(service):  # what a dashboard draws the graph from, with no profile at hand
+            labels[L.DEPENDS_ON] = ",".join(f"{d}:{how.get('condition', STARTED)}" for d, how in graph.edges[service].items())
         image = None
         if spec.get("build") is not None:
             images[service] = spec.get("image") or built_image_name(profile, service)
@@ -307,7 +310,7 @@ def resolve_plan(
         env_files=env_files(profile),
         compose_profiles=compose_profiles(profile, environ),
         container_names=names,
-        graph=Graph.from_model(model),
+        graph=graph,
     )
 
 

@@ -160,7 +160,7 @@ class ComposeBackend:
                      follow: bool = False) -> Iterable[str]:
         return self._by_name(environment).logs(services, tail=tail, follow=follow)
 
-    def events(self, environment: str) -> EventWatch:
+    def events(self, environment: str | None) -> EventWatch:
         return self.engine.events(environment)
 
     def forward(self, environment: str, bindings):

@@ -302,20 +302,20 @@ class Engine:
 
     # --- events ----------------------------------------------------------------------------------
 
-    def events(self, environment: str) -> EventWatch:
+    def events(self, environment: str | None) -> EventWatch:
         return EventWatch(self._client, environment)
 
 
 class EventWatch:
-    """The engine's container events for one environment, as a wake-up call: `wake` is set on
-    every change (start, die, health_status, ...), so a wait reacts at once instead of sleeping.
-    Execs are no news: most are the wait's own checks, which would wake it at once, every round."""
+    """The engine's container events for one environment (None: every one of netra-stack's), as
+    a wake-up call: `wake` is set on every change (start, die, health_status, ...), so a wait
+    reacts at once instead of sleeping. Execs are no news: most are the wait's own checks, which
+    would wake it at once, every round."""
 
-    def __init__(self, client: docker.DockerClient, environment: str) -> None:
+    def __init__(self, client: docker.DockerClient, environment: str | None) -> None:
         self.wake = threading.Event()
-        self._stream = client.events(decode=True, filters={"type": "container",
-                                                           "label": [f"{L.ENVIRONMENT}={environment}"]})
-        threading.Thread(target=self._follow, name=f"netra-events-{environment}", daemon=True).start()
+        self._stream = client.events(decode=True, filters={"type": "container", "label": L.managed_filter(environment)})
+        threading.Thread(target=self._follow, name=f"netra-events-{environment or 'all'}", daemon=True).start()
 
     def _follow(self) -> None:
         try:

@@ -537,7 +537,7 @@ class KubernetesBackend(ComposeBackend):
             else:
                 yield line
 
-    def events(self, environment: str) -> ApiWatch:
+    def events(self, environment: str | None) -> ApiWatch:
         return ApiWatch.of_namespace(self, environment)
 
     def forward(self, environment: str, bindings: Sequence[PortBinding]) -> PortForwards:
@@ -617,10 +617,13 @@ class ApiWatch:
         self._watching = asyncio.run_coroutine_threadsafe(self._follow_all(backend, kinds), loop)
 
     @classmethod
-    def of_namespace(cls, backend: KubernetesBackend, environment: str) -> ApiWatch:
-        """The pods and events of a namespace."""
+    def of_namespace(cls, backend: KubernetesBackend, environment: str | None) -> ApiWatch:
+        """The pods and events of a namespace; None: the pods of every environment."""
+        from lightkube import ALL_NS
         from lightkube.resources.core_v1 import Event, Pod
 
+        if environment is None:
+            return cls(backend, [(Pod, {"namespace": ALL_NS, "labels": {L.MANAGED: "true"}})])
         return cls(backend, [(Pod, {"namespace": environment}), (Event, {"namespace": environment})])
 
     async def _follow_all(self, backend: KubernetesBackend, kinds: Sequence[tuple[Any, Mapping[str, Any]]]) -> None:

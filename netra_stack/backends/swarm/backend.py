@@ -447,7 +447,7 @@ class SwarmBackend(ComposeBackend):
 
         return Merged([engine.stats(environment) for engine in self.node_engines.values()])
 
-    def events(self, environment: str) -> NodesWatch:
+    def events(self, environment: str | None) -> NodesWatch:
         return NodesWatch([engine.events(environment) for engine in self.node_engines.values()])
 
     def service_logs(self, environment: str, services: Sequence[str], *, tail: int | None = None,

@@ -12,7 +12,7 @@ from netra_stack.plugins.hookspecs import hookimpl
 NAME = "netra.commands"
 # Each command's name and the module that defines it under the module's name; a name that is
 # not its module's is an alias.
-COMMANDS = {"up": "up", "down": "down", "release": "down", "status": "status", "health": "health", "graph": "graph", "ports": "ports", "stats": "stats",
+COMMANDS = {"up": "up", "down": "down", "release": "down", "status": "status", "health": "health", "graph": "graph", "dashboard": "dashboard", "ports": "ports", "stats": "stats",
             "logs": "logs", "restart": "restart", "scale": "scale", "rebuild": "rebuild", "config": "config", "manifests": "manifests", "test": "test",
             "clean": "clean", "init": "init", "profiles": "profiles", "profile": "profile", "plugins": "plugins",
             "advise": "advise", "runs": "runs"}
