@@ -17,8 +17,10 @@ import argparse
 import os
 import re
 import statistics
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -61,10 +63,13 @@ def browser():
     options.binary_location = "/usr/bin/chromium"
     for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
         options.add_argument(argument)
-    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    # Chromium leaves a folder for its singleton socket in TMPDIR: the bench's own, removed at the end
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver", env={**os.environ, "TMPDIR": SCRATCH}),
+                            options=options)
 
 
 names: list[str] = []
+SCRATCH = tempfile.mkdtemp(prefix="netra-bench-")
 dashboard = subprocess.Popen([sys.executable, "-m", "netra_stack", "dashboard", "--port", "0"], env=env, cwd=REPO,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 driver = None
@@ -109,3 +114,4 @@ finally:
     dashboard.wait(timeout=10)
     for name in names:
         StackManager("mini", environ=env).release_environment(name)
+    shutil.rmtree(SCRATCH, ignore_errors=True)

@@ -34,7 +34,7 @@ from typing import Any
 from netra_stack.planning.graph import HEALTHY
 from netra_stack.model import labels as L
 from netra_stack.model.decisions import EngineFailure, PortBinding
-from netra_stack.model.errors import EngineError, UsageError
+from netra_stack.model.errors import DockerUnavailableError, EngineError, UsageError
 from netra_stack.model.instances import ImageInfo, Instance
 from netra_stack.model.usage import Usage
 from netra_stack.model.state import state_dir
@@ -86,6 +86,7 @@ class FakeWorld:
         self.gate_conditions = frozenset({HEALTHY})  # the backend's: every condition for one that orders nothing
         self.foreign: dict[str, list[Instance]] = {}  # environment -> instances not netra-stack's
         self.watches: list[FakeWatch] = []
+        self.engine_down = False  # check() fails until start() is called
         self.backends: list[FakeBackend] = []  # every backend made on this world, in order
         self._ids = itertools.count(1)
         self._ports = itertools.count(41000)
@@ -176,6 +177,16 @@ class FakeBackend:
 
     def check(self) -> None:
         self._record("check")
+        if self.world.engine_down:
+            raise DockerUnavailableError("cannot reach the fake engine", hint="start it")
+
+    def start(self, command, timeout, on_line) -> None:
+        self._record("start", command, timeout)
+        self.world.engine_down = False
+
+    def diagnose(self) -> list:
+        self._record("diagnose")
+        return []
 
     def config(self, plan) -> str:
         self._record("config", plan.name)

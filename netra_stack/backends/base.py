@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from netra_stack.model.decisions import EngineFailure, PortBinding
+    from netra_stack.model.findings import Finding
     from netra_stack.model.instances import ImageInfo, Instance
     from netra_stack.model.usage import Usage
     from netra_stack.model.profiles import Profile
@@ -85,6 +86,16 @@ class Backend(Protocol):
 
     def check(self) -> None:
         """Fail with a clear error if the orchestrator cannot be reached."""
+
+    def start(self, command: list[str] | None, timeout: float, on_line: LineCallback) -> None:
+        """Start the orchestrator, which cannot be reached: `command` (argv, no shell), else this
+        platform's way; return once it answers, within `timeout` seconds, or raise
+        DockerUnavailableError saying what was tried."""
+
+    def diagnose(self) -> list[Finding]:
+        """`netra-stack doctor`'s look at the orchestrator: reachable (which one, its version), the
+        tools netra-stack runs with it, limits really enforced. Never raises: what fails is a
+        Finding with its fix."""
 
     def config(self, plan: Plan) -> str:
         """The plan as this backend renders it, for `netra-stack config`."""

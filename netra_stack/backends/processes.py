@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 from collections.abc import Iterable
 
+POSIX = os.name == "posix"  # Windows cannot send SIGINT to one child
+
 
 def stop_children(children: Iterable[subprocess.Popen], grace: float = 30) -> None:
-    """Interrupt child processes (SIGINT, as Ctrl-C would) and wait for them to finish; kill
-    whichever is still running after `grace` seconds."""
+    """Interrupt child processes (SIGINT, as Ctrl-C would; on Windows, terminate them) and wait
+    for them to finish; kill whichever is still running after `grace` seconds."""
     children = list(children)
     for child in children:
         if child.poll() is None:
-            child.send_signal(signal.SIGINT)
+            child.send_signal(signal.SIGINT) if POSIX else child.terminate()
     for child in children:
         try:
             child.wait(timeout=grace)

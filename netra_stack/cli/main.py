@@ -31,7 +31,9 @@ def _interrupt(signum, frame) -> None:
     is sent again 10 ms later, until it lands outside one."""
     while frame is not None:
         if frame.f_code.co_filename.startswith("<frozen importlib"):
-            threading.Timer(0.01, os.kill, (os.getpid(), signum)).start()
+            # os.kill on Windows ends the process instead of signalling it
+            again = (os.kill, (os.getpid(), signum)) if os.name == "posix" else (signal.raise_signal, (signum,))
+            threading.Timer(0.01, *again).start()
             return
         frame = frame.f_back
     raise KeyboardInterrupt

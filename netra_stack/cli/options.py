@@ -91,6 +91,17 @@ def backend_option(f):
                         help="The backend to run on, over the profile's `backend` (default compose).")(f)
 
 
+def start_engine_option(f):
+    def start(ctx, param, value):
+        from netra_stack.model.profiles import START_ENGINE_VAR
+
+        if value:  # in the environment, so that the pytest run of `test` starts it too
+            os.environ[START_ENGINE_VAR] = "1"
+
+    return click.option("--start-engine", is_flag=True, expose_value=False, callback=start,
+                        help="Start the Docker engine if it cannot be reached (as NETRA_STACK_START_ENGINE=1).")(f)
+
+
 def profile_option(f):
     return backend_option(click.option("--profile", "-p", metavar="NAME",
                                        help="Profile name or .toml path (default: DOCKER_ENV / USE_ALPINE, else test).")(f))

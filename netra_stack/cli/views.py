@@ -190,3 +190,12 @@ def advice_view(recommendations: list, title: str = "") -> View:
     return View(("service", "current memory", "peak", "recommended memory", "current cpus", "sustained",
                  "recommended cpus", "flags"), rows,
                 title=title, empty="no services in the recorded runs")
+
+
+_FINDING_STYLE = {"ok": "green", "warn": "yellow", "fail": "red"}
+
+
+def doctor_view(findings: list) -> View:
+    """`doctor`: a row per check, what was seen and, where it is not fine, the fix."""
+    rows = [(f.check, Styled(f.status, _FINDING_STYLE.get(f.status, "")), f.detail, f.fix or "") for f in findings]
+    return View(("check", "status", "seen", "fix"), rows, title="netra-stack doctor")

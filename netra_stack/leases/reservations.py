@@ -12,20 +12,17 @@ import time
 import weakref
 from pathlib import Path
 
+from netra_stack.leases.holder import pid_alive
+
 RESERVATION_TTL = 600.0  # seconds
 
 
 def _stale(path: Path) -> bool:
     try:
         pid = int(path.read_text().split()[0])
-        if time.time() - path.stat().st_mtime > RESERVATION_TTL:
-            return True
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
+        return time.time() - path.stat().st_mtime > RESERVATION_TTL or not pid_alive(pid)
     except (OSError, ValueError, IndexError):  # gone meanwhile, or unreadable: leave it to its owner
         return False
-    return False
 
 
 class PortReservations:

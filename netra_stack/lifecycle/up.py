@@ -4,6 +4,7 @@ diagnose and remove what this run made."""
 
 from __future__ import annotations
 
+import shlex
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
@@ -17,12 +18,28 @@ from netra_stack.lifecycle.wait import EarlyChecks, wait
 from netra_stack.metrics import recorder
 from netra_stack.model import labels as L
 from netra_stack.model.decisions import MAX_UP_ATTEMPTS
-from netra_stack.model.errors import EngineError, NetraError, PluginError
+from netra_stack.model.errors import DockerUnavailableError, EngineError, NetraError, PluginError
+from netra_stack.model.profiles import ENGINE_START_COMMAND_VAR, START_ENGINE_VAR, truthy
 
 if TYPE_CHECKING:
     from netra_stack.lifecycle.context import Context
     from netra_stack.model.health import ServiceHealth
     from netra_stack.planning.plan import Plan
+
+
+def reach(ctx: Context) -> None:
+    """The orchestrator, reachable: started first where the profile (engine.start) or
+    NETRA_STACK_START_ENGINE=1 asks; NETRA_STACK_ENGINE_START_COMMAND, else the profile's
+    engine.start_command, else the platform's way starts it."""
+    try:
+        ctx.backend.check()
+    except DockerUnavailableError:
+        settings = ctx.profile.engine
+        if not (settings.start or truthy(ctx.environ.get(START_ENGINE_VAR))):
+            raise
+        configured = ctx.environ.get(ENGINE_START_COMMAND_VAR)
+        command = shlex.split(configured) if configured else settings.start_command or None
+        ctx.backend.start(command, settings.start_timeout, ctx.reporter.event)
 
 
 def acquire(ctx: Context, *, wait_healthy: bool = True, timeout: float | None = None, keep_on_failure: bool = False,
@@ -33,7 +50,7 @@ def acquire(ctx: Context, *, wait_healthy: bool = True, timeout: float | None = 
     soon as it is known (a failure kept with keep_on_failure is still this one's). See
     StackManager.acquire_environment."""
     ctx.reading_model()  # the backend reads the files on another core meanwhile
-    ctx.backend.check()
+    reach(ctx)
     inventory.check_external(ctx)
     inventory.warn_shared_mounts(ctx)
     name = ctx.new_name()

@@ -203,6 +203,22 @@ class KubernetesSettings(_Strict):
     _registry = field_validator("registry")(lambda value: registry(value))
 
 
+START_ENGINE_VAR = "NETRA_STACK_START_ENGINE"  # 1: `up`, `test`, the API and pytest start an engine that is down
+ENGINE_START_COMMAND_VAR = "NETRA_STACK_ENGINE_START_COMMAND"  # the command that starts it (argv, shell-quoted)
+
+
+class EngineSettings(_Strict):
+    """Starting the engine when it cannot be reached (off unless asked: here, --start-engine or
+    NETRA_STACK_START_ENGINE=1)."""
+
+    start: bool = Field(False, description="Start the engine when `up` (or `test`, the API, pytest) cannot reach it.")
+    start_command: list[str] = Field(
+        default_factory=list, description="The command (argv, run without a shell) that starts it, instead of the "
+        "platform's: `systemctl start docker` or `service docker start` on Linux, `open -a Docker` on macOS, Docker "
+        f"Desktop on Windows. {ENGINE_START_COMMAND_VAR} overrides it.")
+    start_timeout: float = Field(60.0, gt=0, description="Seconds the command and then the engine's first answer may take.")
+
+
 class Profile(_Strict):
     """An environment: its compose files, services, limits, ports, cache policy and plugins."""
 
@@ -254,6 +270,7 @@ class Profile(_Strict):
     services: dict[str, ServiceSettings] = Field(default_factory=dict)
     swarm: SwarmSettings = Field(default_factory=SwarmSettings)
     kubernetes: KubernetesSettings = Field(default_factory=KubernetesSettings)
+    engine: EngineSettings = Field(default_factory=EngineSettings)
 
     @property
     def root(self) -> Path:

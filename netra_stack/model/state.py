@@ -4,15 +4,22 @@ memory) and port reservations. A cache, never the record: the engine's labels ar
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
 STATE_DIR_VAR = "NETRA_STACK_STATE_DIR"
 
 
-def state_dir(environ: Mapping[str, str] | None = None) -> Path:
-    """$NETRA_STACK_STATE_DIR, else $XDG_CACHE_HOME/netra-stack, else ~/.cache/netra-stack, as
-    `environ` (default: this process's environment) says."""
+def state_dir(environ: Mapping[str, str] | None = None, platform: str = sys.platform) -> Path:
+    """$NETRA_STACK_STATE_DIR, else the platform's cache directory: $XDG_CACHE_HOME/netra-stack or
+    ~/.cache/netra-stack (Linux, the BSDs), ~/Library/Caches/netra-stack (macOS),
+    %LOCALAPPDATA%\\netra-stack (Windows), as `environ` (default: this process's environment) says."""
     environ = os.environ if environ is None else environ
-    base = environ.get(STATE_DIR_VAR) or Path(environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "netra-stack"
-    return Path(base)
+    if environ.get(STATE_DIR_VAR):
+        return Path(environ[STATE_DIR_VAR])
+    if platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "netra-stack"
+    if platform == "win32":
+        return Path(environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local") / "netra-stack"
+    return Path(environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "netra-stack"

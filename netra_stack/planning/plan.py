@@ -257,6 +257,11 @@ def one_shot_services(profile: Profile, model: Mapping[str, Any]) -> frozenset[s
     return frozenset(found)
 
 
+def owner_of(environ: Mapping[str, str]) -> str:
+    """Who makes what netra-stack creates: NETRA_STACK_OWNER, else user@host."""
+    return environ.get(OWNER_VAR) or f"{getpass.getuser()}@{socket.gethostname()}"
+
+
 def resolve_plan(
     profile: Profile,
     model: Mapping[str, Any],
@@ -271,8 +276,7 @@ def resolve_plan(
     """Build the plan: compose files, names, labels, ports and what netra-stack adds to each service."""
     check_services(profile, model)
     environ = environ or {}
-    owner = environ.get(OWNER_VAR) or f"{getpass.getuser()}@{socket.gethostname()}"
-    own = L.ownership_labels(name, profile.name, profile.env_type, owner=owner)
+    own = L.ownership_labels(name, profile.name, profile.env_type, owner=owner_of(environ))
     if lease:  # held by a process: its watchdog removes the environment when that process dies
         own[L.LEASE] = lease
     images: dict[str, str] = {}

@@ -35,7 +35,7 @@ CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 
 
 @pytest.fixture
-def browser():
+def browser(tmp_path):
     if not (CHROMIUM and CHROMEDRIVER):
         pytest.fail("chromium and chromedriver are needed: scripts/bootstrap installs them (Debian's packages)")
     from selenium import webdriver
@@ -47,7 +47,9 @@ def browser():
     for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                      "--window-size=1300,1000"):
         options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    # Chromium leaves a folder for its singleton socket in TMPDIR: this test's, removed with it
+    service = Service(CHROMEDRIVER, env={**os.environ, "TMPDIR": str(tmp_path)})
+    driver = webdriver.Chrome(service=service, options=options)
     try:
         yield driver
     finally:

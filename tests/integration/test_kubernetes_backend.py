@@ -266,3 +266,26 @@ def test_what_rbac_forbids_names_the_verb_and_the_resource_exit_7(kube_env, tmp_
     assert result.returncode == ExitCode.ENGINE_ERROR, result.stderr
     line, = result.stderr.strip().splitlines()
     assert "forbidden" in line and "cannot list resource" in line and "manifests --access" in line
+
+
+def test_doctor_names_the_cluster_and_its_version_and_fails_on_one_that_cannot_be_reached(kube_env, tmp_path,
+                                                                                          kube_cluster):
+    import json
+
+    import yaml
+
+    result = run_cli("doctor", "--profile", "kube-chain", "--json", env=kube_env)
+    checks = {c["check"]: c for c in json.loads(result.stdout)["checks"]}
+    assert result.returncode == 0, checks
+    config = kube_cluster.kubeconfig()
+    assert checks["cluster"]["status"] == "ok", checks["cluster"]
+    assert checks["cluster"]["detail"] == f"Kubernetes v1.20.2 at {config['clusters'][0]['cluster']['server']}"
+    assert checks["leftovers"]["status"] == "ok" and checks["profile"]["detail"].startswith("kube-chain (")
+
+    config["clusters"][0]["cluster"]["server"] = "https://127.0.0.1:9"  # nothing listens there
+    (tmp_path / "away").write_text(yaml.safe_dump(config))
+    away = run_cli("doctor", "--profile", "kube-chain", "--json", env={**kube_env, "KUBECONFIG": str(tmp_path / "away")})
+    checks = {c["check"]: c for c in json.loads(away.stdout)["checks"]}
+    assert away.returncode == 1 and "Traceback" not in away.stderr
+    assert checks["cluster"]["status"] == "fail" and "https://127.0.0.1:9" in checks["cluster"]["detail"]
+    assert "--kube-context" in checks["cluster"]["fix"] and "leftovers" not in checks

@@ -17,7 +17,8 @@ from netra_stack.lifecycle import up as up_module
 from netra_stack.lifecycle.context import Reporter
 from netra_stack.manager import StackManager
 from netra_stack.model.decisions import MAX_UP_ATTEMPTS
-from netra_stack.model.errors import EngineError, ExitCode, NotFoundError, NotHealthyError, PluginError, ProfileError
+from netra_stack.model.errors import (DockerUnavailableError, EngineError, ExitCode, NotFoundError, NotHealthyError,
+                                      PluginError, ProfileError)
 from netra_stack.model.health import HealthState
 from netra_stack.planning.graph import COMPLETED, HEALTHY, STARTED
 from tests.fake_backend import FakeBackend
@@ -379,3 +380,21 @@ def test_what_the_backend_runs_differently_is_said_once_by_up(stack, world):
     manager.acquire_environment()
     said = [e for e in manager.reporter.events if "container_name" in e]
     assert said == ["fake: web: container_name web-1 dropped (swarm names each task)"]
+
+
+# --- (h) an engine that is down ---------------------------------------------------------------------
+
+
+def test_an_engine_that_is_down_is_started_only_when_asked_with_the_command_asked_for(stack, world):
+    world.engine_down = True
+    with pytest.raises(DockerUnavailableError):
+        stack().acquire_environment()
+    assert not [c for c in world.calls if c[0] == "start"]
+
+    name, _ = stack("[engine]\nstart = true\nstart_timeout = 5\n").acquire_environment()  # the profile asks
+    assert [c for c in world.calls if c[0] == "start"] == [("start", (None, 5.0))]  # the platform's way
+    assert not world.engine_down and name
+
+    world.engine_down, world.calls[:] = True, []
+    stack(NETRA_STACK_START_ENGINE="1", NETRA_STACK_ENGINE_START_COMMAND="sudo 'my start' --now").acquire_environment()
+    assert [c for c in world.calls if c[0] == "start"] == [("start", (["sudo", "my start", "--now"], 60.0))]

@@ -21,6 +21,7 @@ from netra_stack.backends.compose.override import compose_override
 from netra_stack.model import labels as L
 from netra_stack.model.decisions import EngineFailure
 from netra_stack.model.errors import ProfileError, UsageError
+from netra_stack.model.findings import Finding
 from netra_stack.model.instances import ImageInfo, Instance
 from netra_stack.model.profiles import Profile
 from netra_stack.model.state import state_dir
@@ -94,6 +95,16 @@ class ComposeBackend:
 
     def check(self) -> None:
         self.engine.client()  # reachable, or a clear error
+
+    def start(self, command: list[str] | None, timeout: float, on_line: LineCallback) -> None:
+        from netra_stack.backends.compose.starting import start_engine
+
+        start_engine(self.engine.reachable, self.engine.address, command, timeout, on_line, self.environ)
+
+    def diagnose(self) -> list[Finding]:
+        from netra_stack.backends.compose.doctor import diagnose
+
+        return diagnose(self.engine, self.environ)
 
     def config(self, plan: Plan) -> str:
         with tempfile.TemporaryDirectory(prefix="netra-stack-") as folder:

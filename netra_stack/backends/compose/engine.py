@@ -103,9 +103,20 @@ class Engine:
         """The SDK's client, checked reachable once."""
         return self._client
 
+    @property
+    def address(self) -> str:
+        return self.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+
+    def reachable(self) -> bool:
+        try:
+            self.client()
+        except DockerUnavailableError:
+            return False
+        return True
+
     @cached_property
     def _client(self) -> docker.DockerClient:
-        where = self.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+        where = self.address
         try:
             found = docker.from_env(timeout=60, environment=self.environ)
             found.ping()
@@ -113,7 +124,7 @@ class Engine:
             reason = str(exc).split("(")[0].strip() or type(exc).__name__
             raise DockerUnavailableError(
                 f"cannot reach the Docker engine at {where}: {reason}",
-                hint="start the daemon (e.g. `sudo systemctl start docker`) or point DOCKER_HOST at it",
+                hint="start the daemon (`up --start-engine` does) or point DOCKER_HOST at it",
             ) from None
         return found
 

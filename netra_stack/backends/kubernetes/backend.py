@@ -28,7 +28,8 @@ from netra_stack.backends.compose.backend import ComposeBackend
 from netra_stack.backends.kubernetes import CONTEXT_VAR, pods
 from netra_stack.model import labels as L
 from netra_stack.model.decisions import EngineFailure, PortBinding
-from netra_stack.model.errors import DockerUnavailableError, EngineError, NotFoundError
+from netra_stack.model.errors import DockerUnavailableError, EngineError, NetraError, NotFoundError
+from netra_stack.model.findings import FAIL, OK, Finding
 from netra_stack.model.instances import Instance
 from netra_stack.model.usage import Usage
 from netra_stack.planning.graph import COMPLETED, HEALTHY
@@ -143,6 +144,24 @@ class KubernetesBackend(ComposeBackend):
 
         with self._calls() as api:
             next(iter(api.list(Namespace, labels={L.MANAGED: "true"}, chunk_size=1)), None)
+
+    def start(self, command: list[str] | None, timeout: float, on_line) -> None:
+        raise DockerUnavailableError(f"cannot reach the Kubernetes API server {self.server}: netra-stack starts "
+                                     "Docker engines, not clusters", hint="start the cluster, or choose another "
+                                     f"context (--kube-context, {CONTEXT_VAR})")
+
+    def diagnose(self) -> list[Finding]:
+        from lightkube.config.client_adapter import Client, ConnectionParams
+
+        try:
+            self.check()
+            version = Client(self._config, ConnectionParams()).get("/version").json()
+        except NetraError as exc:
+            return [Finding("cluster", FAIL, exc.message, exc.hint or "")]
+        except Exception as exc:  # the server went away between the two calls
+            return [Finding("cluster", FAIL, f"the Kubernetes API server {self.server} failed to answer: {exc}",
+                            f"is the cluster up (--kube-context, {CONTEXT_VAR})?")]
+        return [Finding("cluster", OK, f"Kubernetes {version.get('gitVersion', '?')} at {self.server}")]
 
     def config(self, plan: Plan) -> str:
         import yaml

@@ -15,7 +15,7 @@ NAME = "netra.commands"
 COMMANDS = {"up": "up", "down": "down", "release": "down", "status": "status", "health": "health", "graph": "graph", "dashboard": "dashboard", "ports": "ports", "stats": "stats",
             "logs": "logs", "restart": "restart", "scale": "scale", "rebuild": "rebuild", "config": "config", "manifests": "manifests", "test": "test",
             "clean": "clean", "init": "init", "profiles": "profiles", "profile": "profile", "plugins": "plugins",
-            "advise": "advise", "runs": "runs"}
+            "advise": "advise", "runs": "runs", "doctor": "doctor"}
 
 
 @hookimpl(trylast=True)

@@ -34,7 +34,7 @@ def _listen(host: str, port: int) -> socket.socket:
         sock.close()
         holder = port_holder(port) if port else None
         raise EngineError(f"dashboard: {host}:{port} cannot be bound: {exc.strerror or exc}"
-                          + (f"; held by {holder}" if holder else ""),
+                          + f"; held by {holder or 'another process'}",
                           hint="choose another with --port N (0: any free port)") from None
     sock.listen(64)
     sock.set_inheritable(True)

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from netra_stack.cli.options import command, managing, profile_option
+from netra_stack.cli.options import command, managing, profile_option, start_engine_option
 
 
 class _TestCommand(click.Command):
@@ -35,6 +35,7 @@ class _TestCommand(click.Command):
 @click.option("--parallel", type=click.IntRange(min=1), default=1, help="pytest-xdist workers (sharing the environment).")
 @click.option("--timeout", type=float, help="Seconds to wait for health (default: the profile's wait_timeout).")
 @click.option("--keep", is_flag=True, help="Leave the environment up afterwards.")
+@start_engine_option
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
 def test(profile, categories, parallel, timeout, keep, pytest_args) -> None:
     """Bring an environment up, run pytest against it (ports in NETRA_<SERVICE>_PORT, the

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from netra_stack.cli.options import command, compose_profile_option, json_option, managing, profile_option, terminal
+from netra_stack.cli.options import (command, compose_profile_option, json_option, managing, profile_option,
+                                      start_engine_option, terminal)
 
 
 @command("up")
@@ -18,6 +19,7 @@ from netra_stack.cli.options import command, compose_profile_option, json_option
 @click.option("--force", is_flag=True, help="Remove a foreign container or network that holds a name this environment needs.")
 @click.option("--record", is_flag=True, help="Record what it uses until it is gone, for `netra-stack advise`.")
 @compose_profile_option
+@start_engine_option
 @json_option
 def up(profile, timeout, no_wait, keep_on_failure, no_cache, no_build, force, record, compose_profiles) -> None:
     """Bring an environment up and wait until it is healthy; print its ports. It outlives the

@@ -17,24 +17,25 @@ from netra_stack.planning.plan import EPHEMERAL
 from netra_stack.plugins.hookspecs import hookimpl
 
 
-def port_holder(port: int) -> str | None:
-    """Which process listens on a TCP port, where this machine lets us know (Linux /proc)."""
+def port_holder(port: int, proc: Path = Path("/proc")) -> str | None:
+    """Which process listens on a TCP port, where this machine lets us know (Linux /proc); None
+    elsewhere (the callers say "another process")."""
     inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+    for table in (proc / "net" / "tcp", proc / "net" / "tcp6"):
         try:
-            rows = Path(table).read_text().splitlines()[1:]
+            rows = table.read_text().splitlines()[1:]
         except OSError:
             continue
         for row in rows:
             fields = row.split()
             if len(fields) > 9 and fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
                 inodes.add(f"socket:[{fields[9]}]")
-    for proc in Path("/proc").iterdir() if inodes else ():
-        if not proc.name.isdigit():
+    for process in proc.iterdir() if inodes else ():
+        if not process.name.isdigit():
             continue
         try:
-            if any(os.readlink(fd) in inodes for fd in (proc / "fd").iterdir()):
-                return f"pid {proc.name} ({(proc / 'comm').read_text().strip()})"
+            if any(os.readlink(fd) in inodes for fd in (process / "fd").iterdir()):
+                return f"pid {process.name} ({(process / 'comm').read_text().strip()})"
         except OSError:
             continue
     return None

@@ -1,0 +1,106 @@
+"""A second Docker engine beside the machine's own, for the tests of starting an engine and of a
+remote one: dockerd on its own socket (and, if asked, a tcp port on loopback), data root, exec
+root and bridge, so that it never touches the machine's engine (../shared/TESTBED.md: never
+`--bridge=none`, which deletes the host's docker0).
+
+    python -m tests.testbed.engine2 start DIR [TCP_PORT]   # returns at once; the engine answers ~1 s later
+    python -m tests.testbed.engine2 stop DIR
+
+`start` is what the tests configure as netra-stack's engine start command. `stop` ends dockerd by
+the pid it wrote, removes its bridge and forwarding rule, and the folder."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SUBNET = "10.213.0.0/16"  # its bridge and its networks: 10.213.255.1/24, pool 10.213.0.0/17
+FORWARD = ["FORWARD", "-s", SUBNET, "-d", SUBNET, "-j", "ACCEPT"]  # the host's FORWARD policy is DROP
+
+
+def bridge_of(folder: Path) -> str:
+    return "ns2-" + hashlib.sha1(str(folder).encode()).hexdigest()[:8]
+
+
+def socket_of(folder: Path) -> str:
+    return f"unix://{folder}/docker.sock"
+
+
+def start(folder: Path, tcp_port: int | None = None) -> int:
+    """Start dockerd, detached; its pid."""
+    folder.mkdir(parents=True, exist_ok=True)
+    bridge = bridge_of(folder)
+    if subprocess.run(["ip", "link", "show", bridge], capture_output=True).returncode != 0:
+        subprocess.run(["ip", "link", "add", bridge, "type", "bridge"], check=True)
+        subprocess.run(["ip", "link", "set", bridge, "mtu", "1400"], check=True)
+        subprocess.run(["ip", "addr", "add", "10.213.255.1/24", "dev", bridge], check=True)
+        subprocess.run(["ip", "link", "set", bridge, "up"], check=True)
+    if subprocess.run(["iptables", "-C", *FORWARD], capture_output=True).returncode != 0:
+        subprocess.run(["iptables", "-I", *FORWARD], check=True)
+    (folder / "daemon.json").write_text(json.dumps({}))
+    hosts = ["-H", socket_of(folder), *(["-H", f"tcp://127.0.0.1:{tcp_port}"] if tcp_port else [])]
+    log = open(folder / "dockerd.log", "ab")
+    child = subprocess.Popen(
+        ["dockerd", "--config-file", str(folder / "daemon.json"), "--data-root", str(folder / "data"),
+         "--exec-root", str(folder / "exec"), "--pidfile", str(folder / "docker.pid"), *hosts,
+         "--bridge", bridge, "--default-address-pool", "base=10.213.0.0/17,size=24", "--iptables=false",
+         "--ip-masq=false", "--ip-forward=false", f"--cgroup-parent=/{bridge}", "--mtu=1400",
+         "--storage-driver=overlay2"],
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    (folder / "started.pid").write_text(str(child.pid))
+    return child.pid
+
+
+def stop(folder: Path, remove: bool = True) -> None:
+    """End dockerd by its pid (SIGTERM, then SIGKILL after 30 s), then remove what start made
+    (the folder too, unless not `remove`: its data root then serves the next start)."""
+    pid_file = folder / "started.pid"
+    if pid_file.exists():
+        pid = int(pid_file.read_text())
+        try:
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 30
+            while Path(f"/proc/{pid}").exists() and _state(pid) != "Z" and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if Path(f"/proc/{pid}").exists() and _state(pid) != "Z":
+                os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    subprocess.run(["iptables", "-D", *FORWARD], capture_output=True)
+    subprocess.run(["ip", "link", "del", bridge_of(folder)], capture_output=True)
+    root = Path("/sys/fs/cgroup")
+    for cgroup in [root / bridge_of(folder), *root.glob(f"*/{bridge_of(folder)}")]:  # v2, and each v1 hierarchy
+        try:
+            cgroup.rmdir()  # its --cgroup-parent, empty once its containers are gone
+        except OSError:
+            pass
+    (folder / "started.pid").unlink(missing_ok=True)
+    if remove:
+        for line in reversed(Path("/proc/self/mounts").read_text().splitlines()):  # what dockerd left mounted
+            target = line.split()[1]
+            if target.startswith(str(folder) + "/"):
+                subprocess.run(["umount", "-l", target], capture_output=True)
+        subprocess.run(["rm", "-rf", str(folder)], check=False)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return "X"
+
+
+if __name__ == "__main__":
+    command, where = sys.argv[1], Path(sys.argv[2])
+    if command == "start":
+        start(where, int(sys.argv[3]) if len(sys.argv) > 3 else None)
+    elif command == "stop":
+        stop(where)
+    else:
+        sys.exit(f"usage: {sys.argv[0]} start DIR [TCP_PORT] | stop DIR")
