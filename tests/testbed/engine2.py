@@ -3,14 +3,17 @@ remote one: dockerd on its own socket (and, if asked, a tcp port on loopback), d
 root and bridge, so that it never touches the machine's engine (../shared/TESTBED.md: never
 `--bridge=none`, which deletes the host's docker0).
 
-    python -m tests.testbed.engine2 start DIR [TCP_PORT]   # returns at once; the engine answers ~1 s later
-    python -m tests.testbed.engine2 stop DIR
+    python tests/testbed/engine2.py start DIR [--tcp PORT] [--load IMAGE.tar]
+    python tests/testbed/engine2.py stop DIR
 
-`start` is what the tests configure as netra-stack's engine start command. `stop` ends dockerd by
-the pid it wrote, removes its bridge and forwarding rule, and the folder."""
+`start` returns at once, or, with --load, once the engine answers and holds the images of the tar;
+it is what the tests configure as netra-stack's engine start command. `stop` ends dockerd by the
+pid it wrote, removes its bridge, forwarding rule, cgroups and the folder. A folder is started
+once: dockerd 20.10 started again on a data root it used before deletes the host's docker0."""
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import os
@@ -32,9 +35,11 @@ def socket_of(folder: Path) -> str:
     return f"unix://{folder}/docker.sock"
 
 
-def start(folder: Path, tcp_port: int | None = None) -> int:
-    """Start dockerd, detached; its pid."""
+def start(folder: Path, tcp_port: int | None = None, load: Path | None = None) -> int:
+    """Start dockerd, detached; its pid. With `load`, return once it answers and holds that tar's images."""
     folder.mkdir(parents=True, exist_ok=True)
+    if (folder / "data").exists():
+        raise SystemExit(f"{folder} was started before: dockerd would delete the host's docker0; use a new folder")
     bridge = bridge_of(folder)
     if subprocess.run(["ip", "link", "show", bridge], capture_output=True).returncode != 0:
         subprocess.run(["ip", "link", "add", bridge, "type", "bridge"], check=True)
@@ -54,12 +59,19 @@ def start(folder: Path, tcp_port: int | None = None) -> int:
          "--storage-driver=overlay2"],
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
     (folder / "started.pid").write_text(str(child.pid))
+    if load is not None:
+        deadline = time.monotonic() + 60
+        while subprocess.run(["docker", "-H", socket_of(folder), "version"], capture_output=True).returncode != 0:
+            if child.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"dockerd did not answer: {(folder / 'dockerd.log').read_text()[-2000:]}")
+            time.sleep(0.2)
+        subprocess.run(["docker", "-H", socket_of(folder), "load", "-q", "-i", str(load)], check=True,
+                       stdout=subprocess.DEVNULL)
     return child.pid
 
 
-def stop(folder: Path, remove: bool = True) -> None:
-    """End dockerd by its pid (SIGTERM, then SIGKILL after 30 s), then remove what start made
-    (the folder too, unless not `remove`: its data root then serves the next start)."""
+def stop(folder: Path) -> None:
+    """End dockerd by its pid (SIGTERM, then SIGKILL after 30 s), then remove what start made."""
     pid_file = folder / "started.pid"
     if pid_file.exists():
         pid = int(pid_file.read_text())
@@ -80,13 +92,11 @@ def stop(folder: Path, remove: bool = True) -> None:
             cgroup.rmdir()  # its --cgroup-parent, empty once its containers are gone
         except OSError:
             pass
-    (folder / "started.pid").unlink(missing_ok=True)
-    if remove:
-        for line in reversed(Path("/proc/self/mounts").read_text().splitlines()):  # what dockerd left mounted
-            target = line.split()[1]
-            if target.startswith(str(folder) + "/"):
-                subprocess.run(["umount", "-l", target], capture_output=True)
-        subprocess.run(["rm", "-rf", str(folder)], check=False)
+    for line in reversed(Path("/proc/self/mounts").read_text().splitlines()):  # what dockerd left mounted
+        target = line.split()[1]
+        if target.startswith(str(folder) + "/"):
+            subprocess.run(["umount", "-l", target], capture_output=True)
+    subprocess.run(["rm", "-rf", str(folder)], check=False)
 
 
 def _state(pid: int) -> str:
@@ -97,10 +107,10 @@ def _state(pid: int) -> str:
 
 
 if __name__ == "__main__":
-    command, where = sys.argv[1], Path(sys.argv[2])
-    if command == "start":
-        start(where, int(sys.argv[3]) if len(sys.argv) > 3 else None)
-    elif command == "stop":
-        stop(where)
-    else:
-        sys.exit(f"usage: {sys.argv[0]} start DIR [TCP_PORT] | stop DIR")
+    parser = argparse.ArgumentParser()
+    parser.add_argument("command", choices=["start", "stop"])
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--tcp", type=int, help="also listen on this port of 127.0.0.1")
+    parser.add_argument("--load", type=Path, help="a `docker save` tar to load once the engine answers")
+    args = parser.parse_args()
+    start(args.folder, args.tcp, args.load) if args.command == "start" else stop(args.folder)

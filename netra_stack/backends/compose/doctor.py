@@ -24,7 +24,7 @@ TIMEOUT = 20.0  # seconds any one look may take
 
 def diagnose(engine: Engine, environ: Mapping[str, str]) -> list[Finding]:
     """The engine first; then, if it answers, Compose, buildx and the limit side by side."""
-    found = _engine(engine, environ)
+    found = _engine(engine)
     if found.status == FAIL:
         return [found]
     with ThreadPoolExecutor(3) as pool:
@@ -32,16 +32,16 @@ def diagnose(engine: Engine, environ: Mapping[str, str]) -> list[Finding]:
         return [found, *(future.result() for future in rest)]
 
 
-def _engine(engine: Engine, environ: Mapping[str, str]) -> Finding:
-    where = environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+def _engine(engine: Engine) -> Finding:
     try:
+        where = engine.address
         client = engine.client()
         version, info = client.version(), client.info()
     except NetraError as exc:
         return Finding("engine", FAIL, exc.message, exc.hint or "")
     except Exception as exc:  # the engine went away between the ping and these calls
         return Finding("engine", FAIL, f"the engine at {where} failed to answer: {exc}",
-                       "start the daemon (e.g. `sudo systemctl start docker`) or point DOCKER_HOST at it")
+                       "start the daemon (`up --start-engine` does) or point DOCKER_HOST at it")
     components = [c.get("Name", "") for c in version.get("Components") or []]
     product = "Podman" if any("Podman" in c for c in components) else "Docker Engine"
     rootless = any("rootless" in option for option in info.get("SecurityOptions") or [])

@@ -92,6 +92,9 @@ def _summary(row: dict[str, Any]) -> Instance:
         created=datetime.fromtimestamp(row["Created"], timezone.utc) if row.get("Created") else None)
 
 
+DEFAULT_HOST = "unix:///var/run/docker.sock"
+
+
 class Engine:
     """One Docker engine, as the given process environment (DOCKER_HOST, DOCKER_TLS_VERIFY, ...)
     names it. The client is made, and checked reachable, on first use."""
@@ -103,9 +106,24 @@ class Engine:
         """The SDK's client, checked reachable once."""
         return self._client
 
-    @property
+    @cached_property
     def address(self) -> str:
-        return self.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+        """The engine's endpoint, chosen as the docker CLI (and so compose) chooses it:
+        DOCKER_HOST, else the context DOCKER_CONTEXT names, else the one `docker context use`
+        chose; an error naming the known contexts for one that does not exist."""
+        if self.environ.get("DOCKER_HOST"):
+            return self.environ["DOCKER_HOST"]
+        from docker.context import ContextAPI
+        from docker.context.config import get_current_context_name
+
+        name = self.environ.get("DOCKER_CONTEXT") or get_current_context_name()
+        context = ContextAPI.get_context(name)
+        if context is None:
+            chosen = "DOCKER_CONTEXT" if self.environ.get("DOCKER_CONTEXT") else "the current context"
+            known = ", ".join(sorted(c.Name for c in ContextAPI.contexts()))
+            raise DockerUnavailableError(f"{chosen} {name!r} is no Docker context; known: {known}",
+                                         hint="`docker context ls` lists them; `docker context use NAME` chooses one")
+        return context.Host or DEFAULT_HOST
 
     def reachable(self) -> bool:
         try:
@@ -116,7 +134,7 @@ class Engine:
 
     @cached_property
     def _client(self) -> docker.DockerClient:
-        where = self.address
+        where = self.address  # checked first: an unknown context is said as such
         try:
             found = docker.from_env(timeout=60, environment=self.environ)
             found.ping()
