@@ -55,7 +55,7 @@ def environment_view(name: str, instances: list[Instance], redactor: Redactor) -
             "status": first.status,
             "health": first.health or "", "last_probe": redactor.redact(first.health_output or "")[-300:],
             "node": first.node, "started": first.started.isoformat() if first.started else None,
-            "ports": [{"host": "127.0.0.1" if b.host_ip in ("0.0.0.0", "") else b.host_ip, "port": b.host_port,
+            "ports": [{"host": b.address, "port": b.host_port,
                        "container": b.container_port, "protocol": b.protocol}
                       for b in first.ports if ":" not in b.host_ip]})
     drawn = picture(name, graph, sorted(by_service), one_shot=one_shot, ports=ports, report=report)

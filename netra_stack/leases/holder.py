@@ -1,11 +1,14 @@
-"""Who holds an environment: a process, named by its pid and start time (a lease label), so that
-a pid reused by another process is not mistaken for the holder. The start time is the kernel's
+"""Who holds an environment: a process, named by its pid, start time and machine (a lease label,
+`pid:start@host`), so that a pid reused by another process is not mistaken for the holder, and a
+holder on another machine (several machines may share a remote engine) is never judged from this
+one: only the watchdog beside it, on its machine, reaps its environments. The start time is the kernel's
 from /proc where there is one (Linux), else psutil's (macOS, Windows, the BSDs), so the watchdog
 needs no /proc."""
 
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 PROC = Path("/proc")
@@ -45,11 +48,16 @@ def pid_alive(pid: int, proc: Path = PROC) -> bool:
 
 
 def lease_of(pid: int | None = None) -> str:
-    """The lease label value naming a holder: pid and start time."""
+    """The lease label value naming a holder: pid, start time and this machine."""
     pid = pid or os.getpid()
-    return f"{pid}:{process_start(pid)}"
+    return f"{pid}:{process_start(pid)}@{socket.gethostname()}"
 
 
 def holder_alive(lease: str) -> bool:
-    pid, _, start = lease.partition(":")
+    """Whether the holder runs; a holder on another machine is taken as alive (its own watchdog
+    judges it). A lease without a machine is this one's."""
+    holder, _, host = lease.partition("@")
+    if host and host != socket.gethostname():
+        return True
+    pid, _, start = holder.partition(":")
     return pid.isdigit() and process_start(int(pid)) == start

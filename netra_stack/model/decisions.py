@@ -59,6 +59,11 @@ class PortBinding:
     host_ip: str
     host_port: int
 
+    @property
+    def address(self) -> str:
+        """Where the port is reached from this machine: a port bound on every address, on loopback."""
+        return {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(self.host_ip, self.host_ip)
+
     def as_dict(self) -> dict:
         return {"service": self.service, "container_port": self.container_port, "protocol": self.protocol,
                 "host_ip": self.host_ip, "host_port": self.host_port}

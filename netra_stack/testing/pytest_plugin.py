@@ -202,9 +202,9 @@ class RealServices:
     def _describe(self, name: str) -> NetraEnvironment:
         manager = self.manager()
         services = tuple(sorted({i.service for i in manager.backend.instances(name, detail=False)}))
-        host = manager.profile.ports.host_ip
-        return NetraEnvironment(name, manager.profile.name, services, manager.ports(name),
-                                "127.0.0.1" if host in ("0.0.0.0", "::", "") else host)
+        bound = [b for b in manager.get_ports(name) if ":" not in b.host_ip]  # where they are reached, IPv4 first
+        host = bound[0].address if bound else "127.0.0.1"
+        return NetraEnvironment(name, manager.profile.name, services, manager.ports(name), host)
 
     def _say(self, message: str) -> None:
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")

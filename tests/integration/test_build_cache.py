@@ -206,7 +206,7 @@ def test_a_one_line_change_to_the_example_backend_is_what_runs(tmp_path, monkeyp
     for folder in ("compose", "profiles", "plugins"):
         shutil.copytree(REPO / folder, tmp_path / folder)
     monkeypatch.setenv("NETRA_STACK_PROFILE_PATH", str(tmp_path / "profiles"))
-    monkeypatch.setenv("DOCKER_TAG", f"t{tmp_path.name[-8:].lower()}")
+    monkeypatch.setenv("DOCKER_TAG", f"t{secrets.token_hex(4)}")  # this run's: never one a killed run left
     for var in ("COMPOSE_PROJECT_NAME", "USE_PRODUCTION_IMAGES", "BUILD_TARGET"):
         monkeypatch.delenv(var, raising=False)
     app = tmp_path / "compose" / "services" / "backend" / "app.py"

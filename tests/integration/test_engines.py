@@ -5,15 +5,19 @@ touched):
   answers and brings the environment up on it; without the flag it is one line naming the
   engine, exit 5; a start command that fails is bounded and its output shown, exit 5;
 - choosing it as the docker CLI does: DOCKER_HOST (unix, tcp), else DOCKER_CONTEXT, else the
-  context `docker context use` chose; a context that does not exist is named with the known ones."""
+  context `docker context use` chose; a context that does not exist is named with the known ones;
+- as a remote engine (tcp on an address of this machine off loopback, its bridge's): ports are
+  published on every address of the engine's machine, and reported and probed there."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
 import tempfile
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -142,3 +146,21 @@ def test_the_engine_a_docker_context_names_is_used_and_an_unknown_one_is_named(m
                 and c.environment in up.stdout]
     assert run_cli("down", "--profile", "mini", env=env).returncode == 0
     assert docker2(folder, "ps", "-aq").stdout.strip() == ""
+
+
+def test_a_remote_engines_ports_are_published_reported_and_reached_at_its_machines_address(
+        mini_env, engine_folder, busybox_tar):
+    port = _free_port()
+    engine2.start(engine_folder, port, load=busybox_tar, tcp_host=engine2.BRIDGE_ADDRESS)
+    env = {**mini_env, "DOCKER_HOST": f"tcp://{engine2.BRIDGE_ADDRESS}:{port}"}
+    up = run_cli("up", "--profile", "mini", "--json", env=env)
+    assert up.returncode == 0, up.stderr
+    assert f"ports: published on every address of {engine2.BRIDGE_ADDRESS}, the engine's machine" in up.stderr
+    web = docker2(engine_folder, "ps", "--filter", "label=com.docker.compose.service=web", "--format", "{{.Ports}}")
+    assert web.stdout.startswith("0.0.0.0:"), web.stdout  # not the profile's 127.0.0.1: out of reach over there
+    shown = json.loads(run_cli("ports", "--profile", "mini", "--json", env=env).stdout)
+    bound = [b for b in shown if b["service"] == "web" and ":" not in b["host_ip"]]
+    assert [b["host_ip"] for b in bound] == [engine2.BRIDGE_ADDRESS], shown
+    with urllib.request.urlopen(f"http://{engine2.BRIDGE_ADDRESS}:{bound[0]['host_port']}/", timeout=10) as answer:
+        assert answer.read().strip() == b"ok"  # mini's web, where netra-stack said it is
+    assert run_cli("down", "--profile", "mini", env=env).returncode == 0

@@ -3,7 +3,7 @@ remote one: dockerd on its own socket (and, if asked, a tcp port on loopback), d
 root and bridge, so that it never touches the machine's engine (../shared/TESTBED.md: never
 `--bridge=none`, which deletes the host's docker0).
 
-    python tests/testbed/engine2.py start DIR [--tcp PORT] [--load IMAGE.tar]
+    python tests/testbed/engine2.py start DIR [--tcp PORT [--tcp-host ADDRESS]] [--load IMAGE.tar]
     python tests/testbed/engine2.py stop DIR
 
 `start` returns at once, or, with --load, once the engine answers and holds the images of the tar;
@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 SUBNET = "10.213.0.0/16"  # its bridge and its networks: 10.213.255.1/24, pool 10.213.0.0/17
+BRIDGE_ADDRESS = "10.213.255.1"  # an address of this machine off loopback, reached from nowhere else
 FORWARD = ["FORWARD", "-s", SUBNET, "-d", SUBNET, "-j", "ACCEPT"]  # the host's FORWARD policy is DROP
 
 
@@ -35,8 +36,10 @@ def socket_of(folder: Path) -> str:
     return f"unix://{folder}/docker.sock"
 
 
-def start(folder: Path, tcp_port: int | None = None, load: Path | None = None) -> int:
-    """Start dockerd, detached; its pid. With `load`, return once it answers and holds that tar's images."""
+def start(folder: Path, tcp_port: int | None = None, load: Path | None = None, tcp_host: str = "127.0.0.1") -> int:
+    """Start dockerd, detached; its pid. With `tcp_port`, it also listens there on `tcp_host`
+    (BRIDGE_ADDRESS: as a remote engine would, off loopback). With `load`, return once it answers
+    and holds that tar's images."""
     folder.mkdir(parents=True, exist_ok=True)
     if (folder / "data").exists():
         raise SystemExit(f"{folder} was started before: dockerd would delete the host's docker0; use a new folder")
@@ -44,12 +47,12 @@ def start(folder: Path, tcp_port: int | None = None, load: Path | None = None) -
     if subprocess.run(["ip", "link", "show", bridge], capture_output=True).returncode != 0:
         subprocess.run(["ip", "link", "add", bridge, "type", "bridge"], check=True)
         subprocess.run(["ip", "link", "set", bridge, "mtu", "1400"], check=True)
-        subprocess.run(["ip", "addr", "add", "10.213.255.1/24", "dev", bridge], check=True)
+        subprocess.run(["ip", "addr", "add", f"{BRIDGE_ADDRESS}/24", "dev", bridge], check=True)
         subprocess.run(["ip", "link", "set", bridge, "up"], check=True)
     if subprocess.run(["iptables", "-C", *FORWARD], capture_output=True).returncode != 0:
         subprocess.run(["iptables", "-I", *FORWARD], check=True)
     (folder / "daemon.json").write_text(json.dumps({}))
-    hosts = ["-H", socket_of(folder), *(["-H", f"tcp://127.0.0.1:{tcp_port}"] if tcp_port else [])]
+    hosts = ["-H", socket_of(folder), *(["-H", f"tcp://{tcp_host}:{tcp_port}"] if tcp_port else [])]
     log = open(folder / "dockerd.log", "ab")
     child = subprocess.Popen(
         ["dockerd", "--config-file", str(folder / "daemon.json"), "--data-root", str(folder / "data"),
@@ -110,7 +113,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("command", choices=["start", "stop"])
     parser.add_argument("folder", type=Path)
-    parser.add_argument("--tcp", type=int, help="also listen on this port of 127.0.0.1")
+    parser.add_argument("--tcp", type=int, help="also listen on this tcp port")
+    parser.add_argument("--tcp-host", default="127.0.0.1", help="of this address (default 127.0.0.1)")
     parser.add_argument("--load", type=Path, help="a `docker save` tar to load once the engine answers")
     args = parser.parse_args()
-    start(args.folder, args.tcp, args.load) if args.command == "start" else stop(args.folder)
+    start(args.folder, args.tcp, args.load, args.tcp_host) if args.command == "start" else stop(args.folder)

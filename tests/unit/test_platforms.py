@@ -56,11 +56,12 @@ def test_without_proc_a_processs_start_and_liveness_come_from_psutil(tmp_path, m
     assert asked == [me, gone]
 
 
-def test_with_proc_the_kernels_start_time_tells_a_reused_pid_from_the_holder():
+def test_with_proc_the_kernels_start_time_tells_a_reused_pid_from_the_holder_and_another_machines_is_not_judged():
     me = os.getpid()
     lease = holder.lease_of(me)
-    assert lease == f"{me}:{holder.process_start(me)}" and holder.holder_alive(lease)
-    assert not holder.holder_alive(f"{me}:1")  # the same pid, started at another time
+    assert lease == f"{me}:{holder.process_start(me)}@{socket.gethostname()}" and holder.holder_alive(lease)
+    assert not holder.holder_alive(f"{me}:1")  # the same pid, started at another time (a lease without a machine is this one's)
+    assert holder.holder_alive(f"{_gone_pid()}:1@another-machine")  # judged by its own watchdog, not from here
     assert holder.pid_alive(me) and not holder.pid_alive(_gone_pid())
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from netra_stack.backends.base import LineCallback, UsageStream
 from netra_stack.backends.compose.failures import parse_failure
-from netra_stack.backends.compose.override import compose_override
+from netra_stack.backends.compose.override import compose_override, on_loopback
 from netra_stack.model import labels as L
 from netra_stack.model.decisions import EngineFailure
 from netra_stack.model.errors import ProfileError, UsageError
@@ -54,9 +55,10 @@ class ComposeBackend:
         """The plan's files plus its override, written to the state directory (or `folder`) once per plan."""
         if folder is None and (found := self._prepared.get(plan.name)) and found[0] is plan:
             return found[1]
+        override = compose_override(plan, every_address=self.engine.remote_host is not None)
         compose = _compose().prepare(folder or self.state / plan.name, plan.name, plan.compose_files, plan.env,
-                                  compose_override(plan), env_files=plan.env_files, profiles=plan.compose_profiles,
-                                  environ=self.environ)
+                                     override, env_files=plan.env_files, profiles=plan.compose_profiles,
+                                     environ=self.environ)
         if folder is None:
             self._prepared[plan.name] = (plan, compose)
         return compose
@@ -111,8 +113,13 @@ class ComposeBackend:
             return self._project(plan, Path(folder)).config_yaml()
 
     def notes(self, plan: Plan) -> list[str]:
-        return [f"{service}: replicas {intent.replicas} ignored (compose runs one instance of a service)"
-                for service, intent in plan.intents.items() if intent.replicas not in (None, 1)]
+        found = [f"{service}: replicas {intent.replicas} ignored (compose runs one instance of a service)"
+                 for service, intent in plan.intents.items() if intent.replicas not in (None, 1)]
+        host = self.engine.remote_host
+        if host and any(on_loopback(p) for intent in plan.intents.values() for p in intent.ports):
+            found.append(f"ports: published on every address of {host}, the engine's machine "
+                         "(its loopback cannot be reached from here)")
+        return found
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -153,7 +160,13 @@ class ComposeBackend:
     # --- what runs -------------------------------------------------------------------------------
 
     def instances(self, environment: str | None = None, *, detail: bool = True) -> list[Instance]:
-        return self.engine.containers(environment) if detail else self.engine.summaries(environment)
+        found = self.engine.containers(environment) if detail else self.engine.summaries(environment)
+        host = self.engine.remote_host
+        if host is None:
+            return found
+        # A remote engine's port on every address is reached at its machine's address.
+        return [replace(i, ports=[replace(b, host_ip=host) if b.host_ip in ("0.0.0.0", "::", "") else b
+                                  for b in i.ports]) for i in found]
 
     def foreign_instances(self, environment: str) -> list[Instance]:
         return [c for c in self.engine.containers(project=environment) if not L.is_ours(c.labels)]

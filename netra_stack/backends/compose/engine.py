@@ -7,12 +7,14 @@ netra-stack's labels.
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import docker
 import docker.errors
@@ -125,6 +127,18 @@ class Engine:
                                          hint="`docker context ls` lists them; `docker context use NAME` chooses one")
         return context.Host or DEFAULT_HOST
 
+    @cached_property
+    def remote_host(self) -> str | None:
+        """The engine's machine where it is another one than this (a tcp or ssh endpoint off
+        loopback): where its published ports are reached. None for a local engine."""
+        url = urlsplit(self.address)
+        if url.scheme not in ("tcp", "ssh", "http", "https") or url.hostname in (None, "localhost"):
+            return None
+        try:
+            return None if ipaddress.ip_address(url.hostname).is_loopback else url.hostname
+        except ValueError:  # a name
+            return url.hostname
+
     def reachable(self) -> bool:
         try:
             self.client()
@@ -132,11 +146,16 @@ class Engine:
             return False
         return True
 
+    def _sdk(self, **options) -> docker.DockerClient:
+        """A client of this engine; over ssh through the ssh command, with the user's own
+        configuration and agent, as the docker CLI does."""
+        return docker.from_env(environment=self.environ, use_ssh_client=self.address.startswith("ssh://"), **options)
+
     @cached_property
     def _client(self) -> docker.DockerClient:
         where = self.address  # checked first: an unknown context is said as such
         try:
-            found = docker.from_env(timeout=60, environment=self.environ)
+            found = self._sdk(timeout=60)
             found.ping()
         except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:
             reason = str(exc).split("(")[0].strip() or type(exc).__name__
@@ -154,13 +173,13 @@ class Engine:
     def _stats_api(self) -> docker.APIClient:
         """A client for stats streams: each holds a connection for as long as it lasts."""
         self._client  # reachable, or a clear error
-        return docker.from_env(timeout=60, max_pool_size=256, environment=self.environ).api
+        return self._sdk(timeout=60, max_pool_size=256).api
 
     @cached_property
     def _probe_api(self) -> docker.APIClient:
         """A separate low-level client whose timeout bounds a hanging health command."""
         self._client  # reachable, or a clear error
-        return docker.from_env(timeout=PROBE_TIMEOUT, environment=self.environ).api
+        return self._sdk(timeout=PROBE_TIMEOUT).api
 
     # --- containers ------------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ replaced rather than appended)."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -16,11 +17,12 @@ class Override(list):
     """A list that replaces (compose's `!override`) rather than merges with the base files."""
 
 
-def compose_override(plan: Plan) -> dict[str, Any]:
+def compose_override(plan: Plan, *, every_address: bool = False) -> dict[str, Any]:
     """The override of a plan: labels, ports, limits, tmpfs, environment, commands, container
     names, and the healthy gates relaxed (netra-stack starts such dependents once its own checks
-    pass, so compose need not wait for Docker's)."""
-    services = {service: _service(plan, service, intent) for service, intent in plan.intents.items()}
+    pass, so compose need not wait for Docker's). `every_address`: ports the plan binds on
+    loopback are published on every address instead (a remote engine's loopback is out of reach)."""
+    services = {service: _service(plan, service, intent, every_address) for service, intent in plan.intents.items()}
     override: dict[str, Any] = {"services": services}
     if plan.networks:
         override["networks"] = {n: {"labels": dict(plan.labels)} for n in plan.networks}
@@ -29,10 +31,10 @@ def compose_override(plan: Plan) -> dict[str, Any]:
     return override
 
 
-def _service(plan: Plan, service: str, intent: ServiceIntent) -> dict[str, Any]:
+def _service(plan: Plan, service: str, intent: ServiceIntent, every_address: bool) -> dict[str, Any]:
     out: dict[str, Any] = {"labels": dict(intent.labels)}
     if intent.ports or intent.replace_ports:
-        out["ports"] = Override(_port_entry(p) for p in intent.ports)
+        out["ports"] = Override(_port_entry(p, every_address) for p in intent.ports)
     if intent.stop_timeout is not None:
         out["stop_grace_period"] = f"{intent.stop_timeout:g}s"
     if intent.memory:
@@ -57,8 +59,16 @@ def _service(plan: Plan, service: str, intent: ServiceIntent) -> dict[str, Any]:
     return out
 
 
-def _port_entry(port: PublishedPort) -> str:
-    ip = f"[{port.host_ip}]" if ":" in port.host_ip else port.host_ip
+def on_loopback(port: PublishedPort) -> bool:
+    try:
+        return ipaddress.ip_address(port.host_ip).is_loopback
+    except ValueError:
+        return False
+
+
+def _port_entry(port: PublishedPort, every_address: bool = False) -> str:
+    host_ip = ("::" if ":" in port.host_ip else "0.0.0.0") if every_address and on_loopback(port) else port.host_ip
+    ip = f"[{host_ip}]" if ":" in host_ip else host_ip
     return f"{ip}:{port.host or ''}:{port.container}/{port.protocol}"
 
 

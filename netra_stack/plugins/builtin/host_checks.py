@@ -26,8 +26,7 @@ def endpoint(container, port: int) -> tuple[str, int]:
     published = sorted((b for b in container.ports if b.container_port == port and b.protocol == "tcp"),
                        key=lambda b: ":" in b.host_ip)  # IPv4 first
     if published:
-        host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(published[0].host_ip, published[0].host_ip)
-        return host, published[0].host_port
+        return published[0].address, published[0].host_port
     return "127.0.0.1", port
 
 
