@@ -5,6 +5,7 @@ Plain dataclasses, no orchestrator's types: plugins construct and return them.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -47,6 +48,16 @@ class ConflictResolution:
     reason: str = ""
     replan_ports: bool = False  # choose host ports again before retrying
     removed: tuple[str, ...] = ()  # what was removed to clear the way (names or ids)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether an address (or `localhost`) is this machine's loopback."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name
+        return False
 
 
 @dataclass(frozen=True)

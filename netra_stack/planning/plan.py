@@ -288,8 +288,8 @@ def resolve_plan(
     for service, spec in model.get("services", {}).items():
         spec = spec or {}
         labels = {**own, **({L.ONE_SHOT: "true"} if service in one_shot else {})}
-        if graph.edges.get(service):  # what a dashboard draws the graph from, with no profile at hand
-            labels[L.DEPENDS_ON] = ",".join(f"{d}:{how.get('condition', STARTED)}" for d, how in graph.edges[service].items())
+        if edges := graph.edges.get(service):  # what a dashboard draws the graph from, with no profile at hand
+            labels[L.DEPENDS_ON] = ",".join(f"{d}:{how.get('condition', STARTED)}" for d, how in edges.items())
         image = None
         if spec.get("build") is not None:
             images[service] = spec.get("image") or built_image_name(profile, service)

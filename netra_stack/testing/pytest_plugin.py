@@ -200,11 +200,14 @@ class RealServices:
         return max(found, key=lambda e: e.created or 0).name if found else None
 
     def _describe(self, name: str) -> NetraEnvironment:
+        from netra_stack.lifecycle.inventory import primary_ports
+
         manager = self.manager()
         services = tuple(sorted({i.service for i in manager.backend.instances(name, detail=False)}))
-        bound = [b for b in manager.get_ports(name) if ":" not in b.host_ip]  # where they are reached, IPv4 first
-        host = bound[0].address if bound else "127.0.0.1"
-        return NetraEnvironment(name, manager.profile.name, services, manager.ports(name), host)
+        bindings = manager.get_ports(name)
+        ipv4 = [b for b in bindings if ":" not in b.host_ip]  # where they are reached
+        return NetraEnvironment(name, manager.profile.name, services, primary_ports(bindings),
+                                ipv4[0].address if ipv4 else "127.0.0.1")
 
     def _say(self, message: str) -> None:
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")

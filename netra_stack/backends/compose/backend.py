@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 
 from netra_stack.backends.base import LineCallback, UsageStream
 from netra_stack.backends.compose.failures import parse_failure
-from netra_stack.backends.compose.override import compose_override, on_loopback
+from netra_stack.backends.compose.override import compose_override
 from netra_stack.model import labels as L
-from netra_stack.model.decisions import EngineFailure
+from netra_stack.model.decisions import EngineFailure, is_loopback
 from netra_stack.model.errors import ProfileError, UsageError
 from netra_stack.model.findings import Finding
 from netra_stack.model.instances import ImageInfo, Instance
@@ -116,7 +116,7 @@ class ComposeBackend:
         found = [f"{service}: replicas {intent.replicas} ignored (compose runs one instance of a service)"
                  for service, intent in plan.intents.items() if intent.replicas not in (None, 1)]
         host = self.engine.remote_host
-        if host and any(on_loopback(p) for intent in plan.intents.values() for p in intent.ports):
+        if host and any(is_loopback(p.host_ip) for intent in plan.intents.values() for p in intent.ports):
             found.append(f"ports: published on every address of {host}, the engine's machine "
                          "(its loopback cannot be reached from here)")
         return found

@@ -9,7 +9,7 @@ import subprocess
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 
-from netra_stack.backends.compose.engine import Engine
+from netra_stack.backends.compose.engine import UNREACHABLE_HINT, Engine
 from netra_stack.model import labels as L
 from netra_stack.model.errors import NetraError
 from netra_stack.model.findings import FAIL, OK, WARN, Finding
@@ -24,31 +24,32 @@ TIMEOUT = 20.0  # seconds any one look may take
 
 def diagnose(engine: Engine, environ: Mapping[str, str]) -> list[Finding]:
     """The engine first; then, if it answers, Compose, buildx and the limit side by side."""
-    found = _engine(engine)
+    found, info = _engine(engine)
     if found.status == FAIL:
         return [found]
     with ThreadPoolExecutor(3) as pool:
-        rest = [pool.submit(_compose), pool.submit(_buildx, environ), pool.submit(_memory_limit, engine, environ)]
+        rest = [pool.submit(_compose), pool.submit(_buildx, environ),
+                pool.submit(_memory_limit, engine, info, environ)]
         return [found, *(future.result() for future in rest)]
 
 
-def _engine(engine: Engine) -> Finding:
+def _engine(engine: Engine) -> tuple[Finding, dict]:
+    """What answers at the engine's address, and its `info`."""
     try:
         where = engine.address
         client = engine.client()
         version, info = client.version(), client.info()
     except NetraError as exc:
-        return Finding("engine", FAIL, exc.message, exc.hint or "")
+        return Finding("engine", FAIL, exc.message, exc.hint or ""), {}
     except Exception as exc:  # the engine went away between the ping and these calls
-        return Finding("engine", FAIL, f"the engine at {where} failed to answer: {exc}",
-                       "start the daemon (`up --start-engine` does) or point DOCKER_HOST at it")
+        return Finding("engine", FAIL, f"the engine at {where} failed to answer: {exc}", UNREACHABLE_HINT), {}
     components = [c.get("Name", "") for c in version.get("Components") or []]
     product = "Podman" if any("Podman" in c for c in components) else "Docker Engine"
     rootless = any("rootless" in option for option in info.get("SecurityOptions") or [])
     detail = (f"{product} {version.get('Version', '?')} (API {version.get('ApiVersion', '?')}) at {where}, "
               f"{version.get('Os', '?')}/{version.get('Arch', '?')}, cgroup v{info.get('CgroupVersion', '?')}"
               f"{', rootless' if rootless else ''}")
-    return Finding("engine", OK, detail)
+    return Finding("engine", OK, detail), info
 
 
 def _compose() -> Finding:
@@ -75,10 +76,10 @@ def _buildx(environ: Mapping[str, str]) -> Finding:
                    "without BuildKit's cache", "install the buildx plugin (Debian: docker-buildx)")
 
 
-def _memory_limit(engine: Engine, environ: Mapping[str, str]) -> Finding:
+def _memory_limit(engine: Engine, info: dict, environ: Mapping[str, str]) -> Finding:
     """A container started with a 32 MiB limit reads its cgroup's: the limit is enforced, or not."""
     client = engine.client()
-    if not client.info().get("MemoryLimit", True):
+    if not info.get("MemoryLimit", True):
         return Finding("memory limits", FAIL, "the engine says it cannot limit memory (MemoryLimit: false)",
                        "enable the memory cgroup controller (e.g. cgroup_enable=memory on the kernel command line)")
     image = environ.get(IMAGE_VAR) or _small_image(client)

@@ -7,7 +7,6 @@ netra-stack's labels.
 
 from __future__ import annotations
 
-import ipaddress
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -22,7 +21,7 @@ import docker.types
 import requests.exceptions
 
 from netra_stack.model import labels as L
-from netra_stack.model.decisions import PortBinding
+from netra_stack.model.decisions import PortBinding, is_loopback
 from netra_stack.model.errors import DockerUnavailableError, NetraError
 from netra_stack.model.instances import ImageInfo, Instance
 
@@ -95,6 +94,7 @@ def _summary(row: dict[str, Any]) -> Instance:
 
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
+UNREACHABLE_HINT = "start the daemon (`up --start-engine` does) or point DOCKER_HOST at it"
 
 
 class Engine:
@@ -132,12 +132,8 @@ class Engine:
         """The engine's machine where it is another one than this (a tcp or ssh endpoint off
         loopback): where its published ports are reached. None for a local engine."""
         url = urlsplit(self.address)
-        if url.scheme not in ("tcp", "ssh", "http", "https") or url.hostname in (None, "localhost"):
-            return None
-        try:
-            return None if ipaddress.ip_address(url.hostname).is_loopback else url.hostname
-        except ValueError:  # a name
-            return url.hostname
+        local = url.scheme not in ("tcp", "ssh", "http", "https") or url.hostname is None or is_loopback(url.hostname)
+        return None if local else url.hostname
 
     def reachable(self) -> bool:
         try:
@@ -161,7 +157,7 @@ class Engine:
             reason = str(exc).split("(")[0].strip() or type(exc).__name__
             raise DockerUnavailableError(
                 f"cannot reach the Docker engine at {where}: {reason}",
-                hint="start the daemon (`up --start-engine` does) or point DOCKER_HOST at it",
+                hint=UNREACHABLE_HINT,
             ) from None
         return found
 

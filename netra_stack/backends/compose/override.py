@@ -4,11 +4,11 @@ replaced rather than appended)."""
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from collections.abc import Mapping
 from typing import Any
 
+from netra_stack.model.decisions import is_loopback
 from netra_stack.planning.graph import HEALTHY
 from netra_stack.planning.plan import Plan, PublishedPort, ServiceIntent
 
@@ -59,15 +59,8 @@ def _service(plan: Plan, service: str, intent: ServiceIntent, every_address: boo
     return out
 
 
-def on_loopback(port: PublishedPort) -> bool:
-    try:
-        return ipaddress.ip_address(port.host_ip).is_loopback
-    except ValueError:
-        return False
-
-
 def _port_entry(port: PublishedPort, every_address: bool = False) -> str:
-    host_ip = ("::" if ":" in port.host_ip else "0.0.0.0") if every_address and on_loopback(port) else port.host_ip
+    host_ip = ("::" if ":" in port.host_ip else "0.0.0.0") if every_address and is_loopback(port.host_ip) else port.host_ip
     ip = f"[{host_ip}]" if ":" in host_ip else host_ip
     return f"{ip}:{port.host or ''}:{port.container}/{port.protocol}"
 

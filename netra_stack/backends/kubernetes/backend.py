@@ -45,6 +45,7 @@ ROLLOUT_TIMEOUT = 300.0  # seconds `restart` and `scale` wait for the Deployment
 WATCH_WINDOW = 300  # seconds a watch request lasts before it is made again
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"  # what `kubectl rollout restart` sets, for the same effect
 LOADED = "loaded.json"  # in the backend's state folder: cluster -> image -> the id loaded into it
+UNREACHABLE_HINT = f"is the cluster up, and the kubeconfig's context the right one (--kube-context, {CONTEXT_VAR})?"
 
 
 class KubernetesBackend(ComposeBackend):
@@ -122,8 +123,7 @@ class KubernetesBackend(ComposeBackend):
         except httpx2.TransportError as error:
             raise DockerUnavailableError(f"cannot reach the Kubernetes API server {self.server}: "
                                          f"{error or type(error).__name__}",
-                                         hint=f"is the cluster up, and the kubeconfig's context the right one "
-                                              f"(--kube-context, {CONTEXT_VAR})?") from None
+                                         hint=UNREACHABLE_HINT) from None
 
     def _namespace(self, environment: str) -> dict[str, Any] | None:
         from lightkube import ApiError
@@ -147,8 +147,7 @@ class KubernetesBackend(ComposeBackend):
 
     def start(self, command: list[str] | None, timeout: float, on_line) -> None:
         raise DockerUnavailableError(f"cannot reach the Kubernetes API server {self.server}: netra-stack starts "
-                                     "Docker engines, not clusters", hint="start the cluster, or choose another "
-                                     f"context (--kube-context, {CONTEXT_VAR})")
+                                     "Docker engines, not clusters", hint=UNREACHABLE_HINT)
 
     def diagnose(self) -> list[Finding]:
         from lightkube.config.client_adapter import Client, ConnectionParams
@@ -160,7 +159,7 @@ class KubernetesBackend(ComposeBackend):
             return [Finding("cluster", FAIL, exc.message, exc.hint or "")]
         except Exception as exc:  # the server went away between the two calls
             return [Finding("cluster", FAIL, f"the Kubernetes API server {self.server} failed to answer: {exc}",
-                            f"is the cluster up (--kube-context, {CONTEXT_VAR})?")]
+                            UNREACHABLE_HINT)]
         return [Finding("cluster", OK, f"Kubernetes {version.get('gitVersion', '?')} at {self.server}")]
 
     def config(self, plan: Plan) -> str:

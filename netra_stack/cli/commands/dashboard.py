@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import socket
 
 import click
 
 from netra_stack.cli.options import BACKEND, backend_option, command, terminal
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -71,8 +61,10 @@ def dashboard(port, host, allow_remote, open_browser) -> None:
     import secrets
     import sys
 
+    from netra_stack.model.decisions import is_loopback
+
     shown = terminal()
-    if not _loopback(host):
+    if not is_loopback(host):
         if not allow_remote:
             raise click.UsageError(f"--host {host} would let other machines reach the dashboard; "
                                    "add --allow-remote if that is meant")
