@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import MINI_PROFILES, REPO, TESTS  # noqa: F401
+from .helpers import BASE_IMAGE, BUSYBOX, MINI_PROFILES, REPO, TESTS  # noqa: F401
 
 # A separate project that the plugin's tests run in child processes, never collected here.
 collect_ignore = ["sample_project"]
@@ -29,6 +29,17 @@ collect_ignore = ["sample_project"]
 if "NETRA_STACK_STATE_DIR" not in os.environ:
     os.environ["NETRA_STACK_STATE_DIR"] = tempfile.mkdtemp(prefix="netra-tests-state-")
     atexit.register(shutil.rmtree, os.environ["NETRA_STACK_STATE_DIR"], ignore_errors=True)
+
+# NETRA_TEST_ENGINE=podman: the session's engine is Podman's Docker-compatible API, started here
+# (tests/testbed/podman.py) before anything reads DOCKER_HOST, and removed when the session ends;
+# run with `-m podman`, the real-engine tests marked for it (scripts/test runs them after the rest).
+if os.environ.get("NETRA_TEST_ENGINE") == "podman" and "NETRA_TEST_PODMAN_HOST" not in os.environ:
+    from tests.testbed import podman as _podman
+
+    _service = _podman.start(BUSYBOX, BASE_IMAGE)
+    atexit.register(_service.stop)
+    os.environ["DOCKER_HOST"] = os.environ["NETRA_TEST_PODMAN_HOST"] = _service.host
+    os.environ.pop("DOCKER_CONTEXT", None)
 
 HOOK_TRACE = TESTS / "hook_trace"
 HOOK_CHECK = "test_hook_is_tested"  # in tests/unit/test_plugin_docs.py

@@ -193,7 +193,9 @@ def judge(service: str, container: Instance | None, check: CheckResult | None, *
     if not container.running:
         if one_shot and container.status == "exited" and container.exit_code == 0:
             return ServiceHealth(service, HealthState.HEALTHY, "completed (exit 0)", **base)
-        if container.status == "restarting" and container.restart_count >= CRASH_LOOP_RESTARTS:
+        # Docker shows a looping container as `restarting`; Podman restarts it at once, and it
+        # is seen `exited` between runs.
+        if container.status in ("restarting", "exited") and container.restart_count >= CRASH_LOOP_RESTARTS:
             return ServiceHealth(service, HealthState.STOPPED, f"crash-looping ({container.restart_count} restarts, "
                                  f"last exit {container.exit_code})", **base)
         if container.status in ("created", "restarting"):

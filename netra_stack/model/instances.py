@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -48,12 +49,17 @@ class Instance:
 
     def healthcheck_argv(self) -> list[str] | None:
         """The healthcheck test as a command to run in the instance, or None."""
-        kind, *rest = self.healthcheck or ("NONE",)
-        if kind == "CMD" and rest:
-            return list(rest)
-        if kind == "CMD-SHELL" and rest:
-            return ["/bin/sh", "-c", rest[0]]
-        return None
+        return healthcheck_argv(self.healthcheck)
+
+
+def healthcheck_argv(test: Sequence[str] | None) -> list[str] | None:
+    """A healthcheck test (["CMD", ...], ["CMD-SHELL", "..."]) as a command to run, or None."""
+    kind, *rest = test or ("NONE",)
+    if kind == "CMD" and rest:
+        return list(rest)
+    if kind == "CMD-SHELL" and rest:
+        return ["/bin/sh", "-c", rest[0]]
+    return None
 
 
 @dataclass(frozen=True)

@@ -95,6 +95,9 @@ class Plan:
     volumes: tuple[str, ...] = ()
     images: dict[str, str] = field(default_factory=dict)  # service with a build section -> the image it builds
     one_shot: frozenset[str] = frozenset()  # services that run to completion: exit 0 is success
+    # service -> its healthcheck test as the compose files say it (an engine may store it otherwise:
+    # Podman 4.3 splits a CMD test's arguments at spaces)
+    healthchecks: dict[str, tuple[str, ...]] = field(default_factory=dict)
     env_files: tuple[Path, ...] | None = None  # compose's --env-files; None: the project directory's .env
     compose_profiles: tuple[str, ...] = ()  # compose profiles enabled
     container_names: dict[str, str] = field(default_factory=dict)  # service -> its fixed container_name, as run
@@ -311,6 +314,9 @@ def resolve_plan(
         volumes=tuple(n for n, v in (model.get("volumes") or {}).items() if not (v or {}).get("external")),
         images=images,
         one_shot=one_shot,
+        healthchecks={service: tuple(test) for service, spec in model.get("services", {}).items()
+                      if (test := ((spec or {}).get("healthcheck") or {}).get("test"))
+                      and not (spec or {}).get("healthcheck", {}).get("disable")},
         env_files=env_files(profile),
         compose_profiles=compose_profiles(profile, environ),
         container_names=names,

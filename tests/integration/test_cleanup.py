@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from netra_stack import StackManager
 from tests.engine import engine
 
 from .conftest import run_cli
+
+pytestmark = pytest.mark.podman  # also run against Podman
 
 
 def test_orphaned_containers_and_old_environments(mini_env):

@@ -6,11 +6,15 @@ import json
 import os
 import socket
 
+import pytest
+
 from tests.engine import engine
 from netra_stack.plugins.builtin.ports import is_free
 from netra_stack.model.errors import ExitCode
 
 from .conftest import run_cli, session_containers
+
+pytestmark = pytest.mark.podman  # also run against Podman
 
 
 def test_fixed_port_held_by_a_foreign_process(mini_env):

@@ -6,6 +6,7 @@ touched):
   engine, exit 5; a start command that fails is bounded and its output shown, exit 5;
 - choosing it as the docker CLI does: DOCKER_HOST (unix, tcp), else DOCKER_CONTEXT, else the
   context `docker context use` chose; a context that does not exist is named with the known ones;
+  an ssh endpoint that refuses is the ssh command's error, in one line;
 - as a remote engine (tcp on an address of this machine off loopback, its bridge's): ports are
   published on every address of the engine's machine, and reported and probed there."""
 
@@ -107,6 +108,20 @@ def test_a_start_command_that_fails_is_one_line_with_its_output_exit_5(mini_env,
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("error: cannot start the Docker engine: `") and "exited 4: permission denied" in last
     assert "Traceback" not in result.stderr
+
+
+def test_an_ssh_engine_that_refuses_is_the_ssh_error_in_one_line_exit_5(mini_env):
+    with socket.socket() as closed:  # a port nothing listens on: the ssh command's connection is refused
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    env = {**mini_env, "DOCKER_HOST": f"ssh://nobody@127.0.0.1:{port}"}
+    for command in (["status"], ["up", "--profile", "mini"]):
+        result = run_cli(*command, env=env)
+        assert result.returncode == ExitCode.DOCKER_UNAVAILABLE, result.stderr
+        assert result.stderr.strip().splitlines() == [
+            f"error: cannot reach the Docker engine at ssh://nobody@127.0.0.1:{port}: ssh: connect to host 127.0.0.1 "
+            f"port {port}: Connection refused (hint: check that `ssh -p {port} nobody@127.0.0.1 docker version` "
+            "works: netra-stack connects as the docker CLI does)"]
 
 
 def test_docker_host_over_tcp_reaches_the_engine_there(mini_env, second_engine):

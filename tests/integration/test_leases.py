@@ -9,11 +9,16 @@ import sys
 import textwrap
 import time
 
+import pytest
+
 from netra_stack import StackManager
 from tests.engine import engine
 from netra_stack.model import labels as L
 
 from ..conftest import REPO
+
+pytestmark = pytest.mark.podman  # also run against Podman
+
 
 HOLDER = textwrap.dedent("""
     import sys, time

@@ -8,10 +8,14 @@ import socket
 import subprocess
 import sys
 
+import pytest
+
 from netra_stack import StackManager
 from tests.engine import engine
 
 from ..conftest import REPO
+
+pytestmark = pytest.mark.podman  # also run against Podman
 
 
 def test_concurrent_acquires_from_separate_processes_get_distinct_ports(mini_env):

@@ -1,10 +1,10 @@
-"""parse_failure on the engine's own error texts (moby, compose v2.40)."""
+"""parse_failure and lacking on the engines' own error texts (moby, Podman 4.3, compose v2.40)."""
 
 from __future__ import annotations
 
 import pytest
 
-from netra_stack.backends.compose.failures import parse_failure
+from netra_stack.backends.compose.failures import lacking, parse_failure
 
 CONFLICT = ('Conflict. The container name "/alpine-test-3f9a1c-postgres-1" is already in use by container '
             '"9b2c4d5e6f70". You have to remove (or rename) that container to be able to reuse that name.')
@@ -65,3 +65,19 @@ def test_parse_unknown_is_other(text):
 )
 def test_summary(text, summary):
     assert parse_failure(text).summary() == summary
+
+
+@pytest.mark.parametrize(("text", "needs"), [
+    # Podman 4.3 without catatonit, a service with `init: true`
+    ("Error response from daemon: container create: container-init binary not found on the host: "
+     "stat /usr/libexec/podman/catatonit: no such file or directory", "`init: true`"),
+    # compose's BuildKit path on an engine without BuildKit (Podman, no registry)
+    ("initializing source docker://moby/buildkit:buildx-stable-1: pinging container registry registry-1.docker.io",
+     "DOCKER_BUILDKIT=0"),
+])
+def test_a_feature_the_engine_lacks_is_named_with_what_needs_it(text, needs):
+    assert needs in lacking(text)
+
+
+def test_other_failures_lack_nothing():
+    assert lacking(CONFLICT) is None and lacking(PORT_ALLOCATED) is None

@@ -8,6 +8,7 @@ import pytest
 
 from netra_stack.backends.compose.engine import Engine
 from netra_stack.backends.compose.override import compose_override
+from netra_stack.model.errors import DockerUnavailableError
 from netra_stack.model.profiles import Profile
 from netra_stack.planning.plan import compose_env, port_requests, resolve_plan
 
@@ -37,3 +38,14 @@ def test_a_remote_engine_publishes_loopback_ports_on_every_address_and_keeps_a_c
     assert compose_override(_plan("127.0.0.1"))["services"]["web"]["ports"] == ["127.0.0.1:31000:8080/tcp"]
     assert compose_override(_plan("127.0.0.1"), every_address=True)["services"]["web"]["ports"] == ["0.0.0.0:31000:8080/tcp"]
     assert compose_override(_plan("10.0.0.7"), every_address=True)["services"]["web"]["ports"] == ["10.0.0.7:31000:8080/tcp"]
+
+
+def test_an_ssh_endpoint_without_paramiko_names_the_extra_to_install(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "paramiko" else real(name, *a))
+    with pytest.raises(DockerUnavailableError) as error:
+        Engine({"DOCKER_HOST": "ssh://deploy@build-host"}).client()
+    assert "needs paramiko for ssh:// endpoints" in error.value.message
+    assert error.value.hint == "pip install 'netra-stack[ssh]'"

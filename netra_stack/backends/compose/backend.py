@@ -129,7 +129,10 @@ class ComposeBackend:
     def build(self, plan: Plan, services: Sequence[str], *, no_cache: Iterable[str] = (),
               labels: Mapping[str, Mapping[str, str]] | None = None, start_meanwhile: Sequence[str] = (),
               on_line: LineCallback | None = None) -> dict[str, float]:
-        return self._project(plan).build(services, no_cache=no_cache, labels=labels,
+        # Podman answers the classic build API with its own builder; compose's BuildKit path
+        # would start a builder container from moby/buildkit, pulled from a registry.
+        classic = "DOCKER_BUILDKIT" not in self.environ and self.engine.is_podman
+        return self._project(plan).build(services, no_cache=no_cache, labels=labels, classic=classic,
                                          start_meanwhile=start_meanwhile, on_line=on_line)
 
     def up(self, plan: Plan, services: Sequence[str] = (), *, first: bool = True,

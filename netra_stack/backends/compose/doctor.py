@@ -20,6 +20,10 @@ SMALL_IMAGES = ("busybox", "alpine")  # otherwise the first local one of these
 LIMIT = 32 * 1024 * 1024
 READ_LIMIT = "cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes"
 TIMEOUT = 20.0  # seconds any one look may take
+PODMAN_HEALTHCHECKS = [Finding(
+    "healthchecks", OK, "Podman runs healthchecks only through systemd timers: netra-stack runs each "
+    "healthcheck's test itself while it waits", "outside netra-stack, `docker compose up --wait` can wait forever "
+    "where the engine's machine has no systemd")]
 
 
 def diagnose(engine: Engine, environ: Mapping[str, str]) -> list[Finding]:
@@ -27,10 +31,11 @@ def diagnose(engine: Engine, environ: Mapping[str, str]) -> list[Finding]:
     found, info = _engine(engine)
     if found.status == FAIL:
         return [found]
+    podman = engine.is_podman
     with ThreadPoolExecutor(3) as pool:
-        rest = [pool.submit(_compose), pool.submit(_buildx, environ),
+        rest = [pool.submit(_compose), pool.submit(_buildx, environ, podman),
                 pool.submit(_memory_limit, engine, info, environ)]
-        return [found, *(future.result() for future in rest)]
+        return [found, *(future.result() for future in rest), *(PODMAN_HEALTHCHECKS if podman else [])]
 
 
 def _engine(engine: Engine) -> tuple[Finding, dict]:
@@ -38,13 +43,12 @@ def _engine(engine: Engine) -> tuple[Finding, dict]:
     try:
         where = engine.address
         client = engine.client()
-        version, info = client.version(), client.info()
+        version, info = engine.version, client.info()
     except NetraError as exc:
         return Finding("engine", FAIL, exc.message, exc.hint or ""), {}
     except Exception as exc:  # the engine went away between the ping and these calls
         return Finding("engine", FAIL, f"the engine at {where} failed to answer: {exc}", UNREACHABLE_HINT), {}
-    components = [c.get("Name", "") for c in version.get("Components") or []]
-    product = "Podman" if any("Podman" in c for c in components) else "Docker Engine"
+    product = "Podman" if engine.is_podman else "Docker Engine"
     rootless = any("rootless" in option for option in info.get("SecurityOptions") or [])
     detail = (f"{product} {version.get('Version', '?')} (API {version.get('ApiVersion', '?')}) at {where}, "
               f"{version.get('Os', '?')}/{version.get('Arch', '?')}, cgroup v{info.get('CgroupVersion', '?')}"
@@ -61,7 +65,9 @@ def _compose() -> Finding:
         return Finding("compose", FAIL, exc.message, exc.hint or "")
 
 
-def _buildx(environ: Mapping[str, str]) -> Finding:
+def _buildx(environ: Mapping[str, str], podman: bool) -> Finding:
+    if podman:
+        return Finding("buildx", OK, "not used: Podman builds with its own builder (netra-stack sets DOCKER_BUILDKIT=0)")
     try:
         done = subprocess.run(["docker", "buildx", "version"], capture_output=True, text=True, env=dict(environ),
                               timeout=TIMEOUT, stdin=subprocess.DEVNULL)

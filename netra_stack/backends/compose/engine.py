@@ -7,9 +7,14 @@ netra-stack's labels.
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import sys
+import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -41,6 +46,36 @@ def parse_time(value: str | None) -> datetime | None:
     return stamp.replace(tzinfo=timezone.utc)
 
 
+def _ssh_hint(address: str) -> str:
+    url = urlsplit(address)
+    target = f"{url.username}@{url.hostname}" if url.username else url.hostname
+    port = f"-p {url.port} " if url.port else ""
+    return f"check that `ssh {port}{target} docker version` works: netra-stack connects as the docker CLI does"
+
+
+@contextmanager
+def _stderr_into(lines: list[str]) -> Iterator[None]:
+    """This process's stderr (file descriptor 2) into `lines` for the duration: the ssh command
+    the docker SDK runs for an ssh:// endpoint inherits it, and says there why it failed."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as caught:
+        os.dup2(caught.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            caught.seek(0)
+            lines.extend(line for line in caught.read().decode("utf-8", "replace").splitlines() if line.strip())
+
+
+def _status(status: str) -> str:
+    """Docker's name of a container state; Podman calls an exited container whose cleanup is
+    still to come `stopped`."""
+    return "exited" if status == "stopped" else status
+
+
 def instance_from_inspect(data: dict[str, Any]) -> Instance:
     """A container's inspect data as an Instance."""
     state = data.get("State") or {}
@@ -53,9 +88,9 @@ def instance_from_inspect(data: dict[str, Any]) -> Instance:
         id=data["Id"],
         name=data.get("Name", "").lstrip("/"),
         labels=labels,
-        status=state.get("Status", "unknown"),
+        status=_status(state.get("Status", "unknown")),
         exit_code=state.get("ExitCode"),
-        health=health.get("Status"),
+        health=health.get("Status") or None,  # Podman says "" where a container has no healthcheck
         health_output=(log[-1].get("Output") or "").strip() if log else "",
         ports=parse_port_map(L.service_of(labels), (data.get("NetworkSettings") or {}).get("Ports") or {}),
         created=parse_time(data.get("Created")),
@@ -88,7 +123,7 @@ def _summary(row: dict[str, Any]) -> Instance:
              for p in row.get("Ports") or [] if p.get("PublicPort")]
     return Instance(
         id=row["Id"], name=(row.get("Names") or ["?"])[0].lstrip("/"), labels=labels,
-        status=row.get("State", "unknown"), exit_code=None, health=None, health_output="",
+        status=_status(row.get("State", "unknown")), exit_code=None, health=None, health_output="",
         ports=sorted(ports, key=lambda b: (b.container_port, b.host_ip)),
         created=datetime.fromtimestamp(row["Created"], timezone.utc) if row.get("Created") else None)
 
@@ -135,6 +170,16 @@ class Engine:
         local = url.scheme not in ("tcp", "ssh", "http", "https") or url.hostname is None or is_loopback(url.hostname)
         return None if local else url.hostname
 
+    @cached_property
+    def version(self) -> dict[str, Any]:
+        """The engine's `version`: its product, versions and API version."""
+        return self.api.version()
+
+    @property
+    def is_podman(self) -> bool:
+        """Podman's Docker-compatible API answers, not Docker Engine."""
+        return any("Podman" in c.get("Name", "") for c in self.version.get("Components") or [])
+
     def reachable(self) -> bool:
         try:
             self.client()
@@ -150,15 +195,21 @@ class Engine:
     @cached_property
     def _client(self) -> docker.DockerClient:
         where = self.address  # checked first: an unknown context is said as such
+        ssh = where.startswith("ssh://")
+        if ssh and importlib.util.find_spec("paramiko") is None:
+            raise DockerUnavailableError(f"cannot reach the Docker engine at {where}: the docker SDK needs paramiko "
+                                         "for ssh:// endpoints", hint="pip install 'netra-stack[ssh]'")
+        said: list[str] = []  # what the ssh command printed
         try:
-            found = self._sdk(timeout=60)
-            found.ping()
+            with _stderr_into(said) if ssh else nullcontext():
+                found = self._sdk(timeout=60)
+                found.ping()
         except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:
-            reason = str(exc).split("(")[0].strip() or type(exc).__name__
-            raise DockerUnavailableError(
-                f"cannot reach the Docker engine at {where}: {reason}",
-                hint=UNREACHABLE_HINT,
-            ) from None
+            reason = said[-1].strip() if said else (str(exc).split("(")[0].strip() or type(exc).__name__)
+            raise DockerUnavailableError(f"cannot reach the Docker engine at {where}: {reason}",
+                                         hint=_ssh_hint(where) if ssh else UNREACHABLE_HINT) from None
+        if said:  # a warning of a connection that worked: not hidden
+            sys.stderr.write("\n".join(said) + "\n")
         return found
 
     @property
@@ -233,7 +284,7 @@ class Engine:
         if not foreign and not L.is_ours(info.labels):
             raise NetraError(f"refusing to remove container {info.name}: it is not netra-stack's")
         try:
-            self.api.remove_container(info.id, force=True, v=True)
+            self._force_remove(info.id)
         except docker.errors.NotFound:
             pass
 
@@ -242,9 +293,22 @@ class Engine:
         one that is gone already, or being removed, is left to that."""
         try:
             self.api.stop(container_id, timeout=max(0, round(grace)))
-            self.api.remove_container(container_id, force=True, v=True)
+            self._force_remove(container_id)
         except docker.errors.APIError:  # NotFound, or a removal already in progress (409)
             pass
+
+    def _force_remove(self, container_id: str) -> None:
+        """Remove a container, running or not. Podman refuses one that has just exited, until its
+        cleanup is done ("container state improper"): that is retried, for at most 5 s."""
+        deadline = time.monotonic() + 5
+        while True:
+            try:
+                self.api.remove_container(container_id, force=True, v=True)
+                return
+            except docker.errors.APIError as exc:
+                if "state improper" not in str(exc) or time.monotonic() > deadline:
+                    raise
+            time.sleep(0.1)
 
     # --- networks and volumes --------------------------------------------------------------------
 
@@ -364,7 +428,8 @@ class EventWatch:
     def _follow(self) -> None:
         try:
             for event in self._stream:
-                if not str(event.get("Action", "")).startswith("exec_"):
+                action = str(event.get("Action", ""))
+                if action != "exec" and not action.startswith("exec_"):  # Podman: exec, exec_died
                     self.wake.set()
         except Exception:  # the stream was closed under us, or the engine went away: stop quietly
             pass

@@ -19,7 +19,6 @@ _PATTERNS: list[tuple[FailureKind, re.Pattern]] = [
 ]
 
 
-
 def parse_failure(text: str) -> EngineFailure:
     """Compose's output of a failed `up`, recognised."""
     for kind, pattern in _PATTERNS:
@@ -27,3 +26,21 @@ def parse_failure(text: str) -> EngineFailure:
         if match:
             return EngineFailure(kind, text, {k: v for k, v in match.groupdict().items() if v})
     return EngineFailure("other", text)
+
+
+# What an engine lacks, as its error says it, and what in the compose files needs it: said as a
+# hint, since no conflict policy can resolve it. Podman's are the ones found so far.
+_LACKING: list[tuple[re.Pattern, str]] = [
+    (re.compile(r"container-init binary not found"),
+     "`init: true` needs an init binary on the engine's machine, which this Podman lacks: install catatonit "
+     "there (Debian: apt-get install catatonit), or remove `init: true`"),
+    (re.compile(r"moby/buildkit|buildx-stable"),
+     "a `build:` needs BuildKit, which this engine does not have: set DOCKER_BUILDKIT=0 to build with the "
+     "engine's own builder"),
+]
+
+
+def lacking(text: str) -> str | None:
+    """The hint for a failure that is a feature the engine lacks, if it is one."""
+    return next((hint for pattern, hint in _LACKING if pattern.search(text)), None)
+

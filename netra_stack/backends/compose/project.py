@@ -9,6 +9,7 @@ cleanly before cleanup begins.
 from __future__ import annotations
 
 import json
+import os
 import queue
 import re
 import subprocess
@@ -25,6 +26,7 @@ from python_on_whales.exceptions import DockerException
 
 from netra_stack.model.errors import Abandoned, ComposeMissingError, DockerUnavailableError, EngineError, ProfileError
 from netra_stack.backends.compose.override import render_override
+from netra_stack.backends.compose.failures import lacking
 from netra_stack.backends.processes import stop_children
 
 MIN_COMPOSE = (2, 24)  # `!override` in override files
@@ -36,7 +38,6 @@ def _empty_dir() -> str:
     """A directory holding no compose file: project-name-only commands run from here. Removed
     when the process that made it ends (not by a child forked from it)."""
     import atexit
-    import os
     import shutil
 
     folder, owner = tempfile.mkdtemp(prefix="netra-stack-"), os.getpid()
@@ -205,11 +206,12 @@ class Compose:
                            hint="run `docker compose config` on the file to see the whole message")
 
     def build(self, services: Sequence[str], *, no_cache: Iterable[str] = (),
-              labels: Mapping[str, Mapping[str, str]] | None = None, start_meanwhile: Sequence[str] = (),
-              on_line: LineCallback | None = None) -> dict[str, float]:
+              labels: Mapping[str, Mapping[str, str]] | None = None, classic: bool = False,
+              start_meanwhile: Sequence[str] = (), on_line: LineCallback | None = None) -> dict[str, float]:
         """Build services side by side, one `docker compose build` each (those in `no_cache`
         without the layer cache), adding `labels` to their images; returns how long each took.
-        Fails naming every service that failed.
+        Fails naming every service that failed. `classic`: with the engine's own builder
+        (DOCKER_BUILDKIT=0), not BuildKit.
 
         `start_meanwhile`: services to start (`up`) while the builds run, which must need none of
         them. That start is a head start only: if it fails, the `up` after the builds meets the
@@ -227,7 +229,9 @@ class Compose:
         jobs = {s: compose._command("build", *(["--no-cache"] if s in uncached else []), s) for s in services}
         if start_meanwhile:  # the same files as the `up` that follows, so that it finds them as it wants them
             jobs[_HEAD_START] = self._command("up", "--detach", "--no-build", *start_meanwhile)
-        results = _run_all(jobs, on_line, self.environ)
+        environ = {**(os.environ if self.environ is None else self.environ), "DOCKER_BUILDKIT": "0"} if classic \
+            else self.environ
+        results = _run_all(jobs, on_line, environ)
         results.pop(_HEAD_START, None)
         failed = {s: out for s, (code, out, _) in results.items() if code != 0}
         if failed:
@@ -235,8 +239,8 @@ class Compose:
             text = "\n".join(failed.values())
             last = text.splitlines()[-1] if text else "no output"
             raise EngineError(f"building {', '.join(failed)} failed: {last}",
-                              hint="see the build output (`-v`); `netra-stack rebuild --services ...` retries",
-                              stderr=text)
+                              hint=lacking(text) or "see the build output (`-v`); `netra-stack rebuild --services ...` "
+                              "retries", stderr=text)
         return {s: seconds for s, (_, _, seconds) in results.items()}
 
     def up(self, services: Sequence[str] = (), *, first: bool = True, on_line: LineCallback | None = None) -> None:
@@ -247,7 +251,7 @@ class Compose:
         try:
             self._run(["up", "--detach", "--no-build", *extra, *services], on_line)
         except _Failed as exc:
-            raise EngineError(f"starting {self.project} failed", stderr=exc.output) from None
+            raise EngineError(f"starting {self.project} failed", hint=lacking(exc.output), stderr=exc.output) from None
 
     def down(self, on_line: LineCallback | None = None) -> None:
         try:

@@ -3,9 +3,11 @@ the container, or an http, tcp or log check from the host (host_checks.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from netra_stack.model.health import CheckResult, judge
+from netra_stack.model.instances import healthcheck_argv
 from netra_stack.plugins.hookspecs import hookimpl
 from netra_stack.plugins.builtin.host_checks import run_host_check
 
@@ -16,14 +18,16 @@ def run_check(backend, container, argv) -> CheckResult:
     return CheckResult(ok=code == 0, output=output[-500:], latency_ms=seconds * 1000, exit_code=code)
 
 
-def probe_container(backend, container, ran: tuple[list[str], CheckResult] | None = None) -> CheckResult | None:
+def probe_container(backend, container, ran: tuple[list[str], CheckResult] | None = None,
+                    test: Sequence[str] | None = None) -> CheckResult | None:
     """The orchestrator's own healthcheck test (Docker's; the kubelet's readiness probe), run now,
     while the orchestrator still says `starting` (Docker's first probe comes one interval after
     start); None when it has spoken or there is no such test.
-    `ran`: a command just run in the container and its result, reused when it is that very test."""
+    `ran`: a command just run in the container and its result, reused when it is that very test.
+    `test`: the test as the compose files say it, run rather than the one the engine stored."""
     if container is None or not container.running or container.health != "starting":
         return None
-    argv = container.healthcheck_argv()
+    argv = healthcheck_argv(test or container.healthcheck)
     if ran and argv == ran[0]:
         return ran[1]
     return run_check(backend, container, argv) if argv else None
@@ -53,5 +57,6 @@ def netra_check_health(service, container, plan, backend):
     # one run answers for both.
     container_check = None
     if check is None or check.ok:
-        container_check = probe_container(backend, container, ran=(command, check) if command and check else None)
+        container_check = probe_container(backend, container, ran=(command, check) if command and check else None,
+                                          test=plan.healthchecks.get(service))
     return judge(service, container, check, one_shot=plan.is_one_shot(service), container_check=container_check)
