@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from _timing import CLI, alternate, netra_up, report  # noqa: E402
-from tests.helpers import BASE_IMAGE, BUSYBOX  # noqa: E402
+from tests.helpers import EXAMPLE_IMAGES  # noqa: E402
 from tests.testbed import podman as testbed  # noqa: E402
 
 parser = argparse.ArgumentParser()
@@ -34,7 +34,7 @@ args = parser.parse_args()
 
 docker_env = {k: v for k, v in os.environ.items() if k not in ("DOCKER_HOST", "DOCKER_CONTEXT")}
 docker_env["NETRA_STACK_PROFILE_PATH"] = str(REPO / "profiles")
-service = testbed.start(BUSYBOX, BASE_IMAGE)
+service = testbed.start(*EXAMPLE_IMAGES)
 try:
     podman_env = {**docker_env, "DOCKER_HOST": service.host}
     for env in (docker_env, podman_env):  # the images, built once on each engine

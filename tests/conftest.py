@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import BASE_IMAGE, BUSYBOX, MINI_PROFILES, REPO, TESTS  # noqa: F401
+from .helpers import EXAMPLE_IMAGES, MINI_PROFILES, REPO, TESTS  # noqa: F401
 
 # A separate project that the plugin's tests run in child processes, never collected here.
 collect_ignore = ["sample_project"]
@@ -36,7 +36,7 @@ if "NETRA_STACK_STATE_DIR" not in os.environ:
 if os.environ.get("NETRA_TEST_ENGINE") == "podman" and "NETRA_TEST_PODMAN_HOST" not in os.environ:
     from tests.testbed import podman as _podman
 
-    _service = _podman.start(BUSYBOX, BASE_IMAGE)
+    _service = _podman.start(*EXAMPLE_IMAGES)
     atexit.register(_service.stop)
     os.environ["DOCKER_HOST"] = os.environ["NETRA_TEST_PODMAN_HOST"] = _service.host
     os.environ.pop("DOCKER_CONTEXT", None)

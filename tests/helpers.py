@@ -16,6 +16,8 @@ REAL_PROFILES = REPO / "profiles"
 # The example's base images, built by scripts/bootstrap: every real-engine test needs them.
 BUSYBOX = "netra-example/busybox:1.35"
 BASE_IMAGE = "netra-example/base:bookworm"
+LEAN_TOOLS = "netra-example/lean-tools:bookworm"  # the lean images' build stage copies from it
+EXAMPLE_IMAGES = (BUSYBOX, BASE_IMAGE, LEAN_TOOLS)
 # The session's engine is Podman (NETRA_TEST_ENGINE=podman, tests/conftest.py): a few verdicts
 # differ there, each said where it is asserted.
 ON_PODMAN = os.environ.get("NETRA_TEST_ENGINE") == "podman"

@@ -21,8 +21,8 @@ from netra_stack.model.state import state_dir
 from netra_stack.planning.plan import OWNER_VAR
 
 from ..conftest import MINI_PROFILES, REPO
-from ..helpers import BASE_IMAGE
 from ..helpers import BUSYBOX as DEFAULT_BUSYBOX
+from ..helpers import EXAMPLE_IMAGES
 
 BUSYBOX = os.environ.get("BUSYBOX_IMAGE", DEFAULT_BUSYBOX)
 SESSION_OWNER = os.environ.setdefault(OWNER_VAR, f"pytest-{os.getpid()}@{socket.gethostname()}")
@@ -68,7 +68,7 @@ def remove_environment(name: str) -> None:
 @pytest.fixture(scope="session")
 def docker_ready():
     engine.client()  # a clear error, not a skip: these tests must run where CI runs
-    missing = [i for i in (BUSYBOX, BASE_IMAGE) if not engine.client().images.list(name=i)]
+    missing = [i for i in {BUSYBOX, *EXAMPLE_IMAGES} if not engine.client().images.list(name=i)]
     if missing:
         pytest.fail(f"images {missing} are missing: run scripts/bootstrap first (README: Quickstart)")
 

@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import socket
 import time
+import tomllib
 import urllib.error
 import urllib.request
 
 import pytest
 
 from netra_stack import StackManager
+from netra_stack.model.instances import healthcheck_argv
 from tests.engine import engine
 from netra_stack.plugins.builtin.ports import is_free
 
 from ..conftest import REPO
-from ..helpers import ON_PODMAN
+from ..helpers import BASE_IMAGE, ON_PODMAN
 from .conftest import run_cli
 
 pytestmark = pytest.mark.slow
@@ -148,5 +151,45 @@ def test_config_shows_the_alpine_optimisations_and_the_seed_variables(example_en
     assert result.returncode == 0, result.stderr
     assert "fsync=off" in result.stdout and "/var/lib/postgresql/data:size=512m" in result.stdout
     assert "io.netra-stack.managed" in result.stdout
-    assert "image: netra-example/backend:ci42" in result.stdout and "target: dev" in result.stdout
+    assert "image: netra-example/backend-lean:ci42" in result.stdout and "target: dev" in result.stdout
+    assert "dockerfile: Dockerfile.lean" in result.stdout
     assert "POSTGRES_PASSWORD: '***'" in result.stdout or "POSTGRES_PASSWORD: ***" in result.stdout
+
+
+@pytest.fixture(scope="module")
+def lean_environment():
+    """An alpine-test environment, on the lean images, for the module's lean-image tests."""
+    manager = StackManager("alpine-test", environ={**os.environ, "NETRA_STACK_PROFILE_PATH": str(REPO / "profiles")})
+    name, _ = manager.acquire_environment()
+    yield name
+    manager.release_environment(name)
+
+
+@pytest.mark.podman
+@pytest.mark.parametrize("service", ["postgres", "redis", "backend", "auth", "frontend"])
+def test_each_lean_image_is_small_and_runs_its_health_command_and_healthcheck(lean_environment, service):
+    container = {c.service: c for c in engine.containers(lean_environment)}[service]
+    image = engine.client().api.inspect_image(engine.client().api.inspect_container(container.id)["Image"])
+    base = engine.client().api.inspect_image(BASE_IMAGE)
+    assert image["Size"] < 0.3 * base["Size"], f"{service}: {image['Size'] / 1e6:.0f} MB is not lean"
+    health = tomllib.loads((REPO / "profiles" / "dev.toml").read_text())["services"][service]["health"]
+    code, output, _ = engine.execute(container.id, shlex.split(health))
+    assert code == 0, f"{service}: `{health}` failed in its lean image: {output}"
+    code, output, _ = engine.execute(container.id, healthcheck_argv(container.healthcheck))
+    assert code == 0, f"{service}: its healthcheck {container.healthcheck} failed in its lean image: {output}"
+
+
+
+def test_a_health_command_its_lean_image_lacks_is_reported_with_the_engines_own_error(lean_environment, tmp_path):
+    # the example's profiles, and one more: auth judged by a command its lean image does not hold
+    for profile in (REPO / "profiles").glob("*.toml"):
+        (tmp_path / profile.name).write_text(profile.read_text())
+    (tmp_path / "lean-missing.toml").write_text(
+        f'extends = "alpine-test"\nproject_dir = "{REPO}"\n\n'
+        '[services.auth]\nhealth = "wget -q -O /dev/null http://127.0.0.1:8081/health"\n')
+    result = run_cli("health", "--profile", "lean-missing", "--name", lean_environment, "--json",
+                     env={**os.environ, "NETRA_STACK_PROFILE_PATH": str(tmp_path)})
+    assert result.returncode == 1, result.stderr
+    auth = next(s for s in json.loads(result.stdout)["services"] if s["service"] == "auth")
+    assert auth["state"] == "UNHEALTHY" and auth["check"]["ok"] is False
+    assert '"wget": executable file not found' in auth["check"]["output"], auth["check"]
