@@ -6,7 +6,8 @@ Docker engine.
 
 Its containers.conf (../shared/TESTBED.md): default ulimits (root here lacks CAP_SYS_RESOURCE,
 and Podman's defaults ask for more than it may set), netavark and aardvark-dns for networks
-(service names resolve on compose networks), events in a file (no journald here)."""
+(service names resolve on compose networks), events in a file (no journald here), and its
+temporary files in the folder too (not the machine's /run/libpod)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ network_config_dir = "{folder}/networks"
 [engine]
 events_logger = "file"
 events_logfile_path = "{folder}/events.log"
+tmp_dir = "{folder}/tmp"
 # Each exec's conmon lingers this long after the exec ended (default 300 s), outliving the service.
 exit_command_delay = 5
 """
