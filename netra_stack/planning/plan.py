@@ -314,14 +314,22 @@ def resolve_plan(
         volumes=tuple(n for n, v in (model.get("volumes") or {}).items() if not (v or {}).get("external")),
         images=images,
         one_shot=one_shot,
-        healthchecks={service: tuple(test) for service, spec in model.get("services", {}).items()
-                      if (test := ((spec or {}).get("healthcheck") or {}).get("test"))
-                      and not (spec or {}).get("healthcheck", {}).get("disable")},
+        healthchecks=healthcheck_tests(model),
         env_files=env_files(profile),
         compose_profiles=compose_profiles(profile, environ),
         container_names=names,
         graph=graph,
     )
+
+
+def healthcheck_tests(model: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    """Each service's healthcheck test as the compose files say it (not disabled ones)."""
+    found = {}
+    for service, spec in model.get("services", {}).items():
+        healthcheck = (spec or {}).get("healthcheck") or {}
+        if healthcheck.get("test") and not healthcheck.get("disable"):
+            found[service] = tuple(healthcheck["test"])
+    return found
 
 
 def external_resources(model: Mapping[str, Any]) -> list[tuple[str, str]]:

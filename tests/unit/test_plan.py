@@ -13,7 +13,8 @@ from conftest import REAL_PROFILES
 from netra_stack.model import labels as L
 from netra_stack.model.errors import ProfileError
 from netra_stack.backends.compose.override import Override, compose_override, render_override
-from netra_stack.planning.plan import PortRequest, compose_env, environment_name, port_requests, resolve_plan
+from netra_stack.planning.plan import (PortRequest, compose_env, environment_name, healthcheck_tests, port_requests,
+                                       resolve_plan)
 from netra_stack.model.profiles import Profile, load_profile
 
 
@@ -384,3 +385,13 @@ def test_the_graph_knows_conditions_gates_and_what_holds_a_service_back():
     assert graph.holds("db") == set() and graph.depends_on("web") == ["migrate", "db", "debug"]
     assert Graph.from_model({"services": {"a": {"depends_on": ["b"]}, "b": {}}}).edges == {
         "a": {"b": {"condition": "service_started"}}, "b": {}}
+
+
+def test_the_plan_keeps_each_healthcheck_test_as_the_files_say_it():
+    model = {"services": {
+        "db": {"healthcheck": {"test": ["CMD", "sh", "-c", "test -f /ready && echo ok"]}},
+        "off": {"healthcheck": {"test": ["CMD", "true"], "disable": True}},
+        "plain": {"image": "busybox"},
+        "empty": None,
+    }}
+    assert healthcheck_tests(model) == {"db": ("CMD", "sh", "-c", "test -f /ready && echo ok")}

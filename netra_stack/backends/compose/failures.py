@@ -29,7 +29,7 @@ def parse_failure(text: str) -> EngineFailure:
 
 
 # What an engine lacks, as its error says it, and what in the compose files needs it: said as a
-# hint, since no conflict policy can resolve it. Podman's are the ones found so far.
+# hint, since no conflict policy can resolve it. The ones found so far are Podman's.
 _LACKING: list[tuple[re.Pattern, str]] = [
     (re.compile(r"container-init binary not found"),
      "`init: true` needs an init binary on the engine's machine, which this Podman lacks: install catatonit "
@@ -43,4 +43,3 @@ _LACKING: list[tuple[re.Pattern, str]] = [
 def lacking(text: str) -> str | None:
     """The hint for a failure that is a feature the engine lacks, if it is one."""
     return next((hint for pattern, hint in _LACKING if pattern.search(text)), None)
-

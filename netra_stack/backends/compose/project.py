@@ -229,8 +229,9 @@ class Compose:
         jobs = {s: compose._command("build", *(["--no-cache"] if s in uncached else []), s) for s in services}
         if start_meanwhile:  # the same files as the `up` that follows, so that it finds them as it wants them
             jobs[_HEAD_START] = self._command("up", "--detach", "--no-build", *start_meanwhile)
-        environ = {**(os.environ if self.environ is None else self.environ), "DOCKER_BUILDKIT": "0"} if classic \
-            else self.environ
+        environ = self.environ
+        if classic:
+            environ = {**(os.environ if environ is None else environ), "DOCKER_BUILDKIT": "0"}
         results = _run_all(jobs, on_line, environ)
         results.pop(_HEAD_START, None)
         failed = {s: out for s, (code, out, _) in results.items() if code != 0}
