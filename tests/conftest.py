@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import EXAMPLE_IMAGES, MINI_PROFILES, REPO, TESTS  # noqa: F401
+from .helpers import EXAMPLE_IMAGES, MINI_PROFILES, ON_PODMAN, REPO, TESTS  # noqa: F401
 
 # A separate project that the plugin's tests run in child processes, never collected here.
 collect_ignore = ["sample_project"]
@@ -33,7 +33,7 @@ if "NETRA_STACK_STATE_DIR" not in os.environ:
 # NETRA_TEST_ENGINE=podman: the session's engine is Podman's Docker-compatible API, started here
 # (tests/testbed/podman.py) before anything reads DOCKER_HOST, and removed when the session ends;
 # run with `-m podman`, the real-engine tests marked for it (scripts/test runs them after the rest).
-if os.environ.get("NETRA_TEST_ENGINE") == "podman" and "NETRA_TEST_PODMAN_HOST" not in os.environ:
+if ON_PODMAN and "NETRA_TEST_PODMAN_HOST" not in os.environ:
     from tests.testbed import podman as _podman
 
     _service = _podman.start(*EXAMPLE_IMAGES)

@@ -17,11 +17,15 @@ import argparse
 import hashlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+try:
+    from . import host
+except ImportError:  # run as a script: the start command the tests configure
+    import host
 
 SUBNET = "10.213.0.0/16"  # its bridge and its networks: 10.213.255.1/24, pool 10.213.0.0/17
 BRIDGE_ADDRESS = "10.213.255.1"  # an address of this machine off loopback, reached from nowhere else
@@ -77,16 +81,7 @@ def stop(folder: Path) -> None:
     """End dockerd by its pid (SIGTERM, then SIGKILL after 30 s), then remove what start made."""
     pid_file = folder / "started.pid"
     if pid_file.exists():
-        pid = int(pid_file.read_text())
-        try:
-            os.kill(pid, signal.SIGTERM)
-            deadline = time.monotonic() + 30
-            while Path(f"/proc/{pid}").exists() and _state(pid) != "Z" and time.monotonic() < deadline:
-                time.sleep(0.1)
-            if Path(f"/proc/{pid}").exists() and _state(pid) != "Z":
-                os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        host.end([int(pid_file.read_text())])
     subprocess.run(["iptables", "-D", *FORWARD], capture_output=True)
     subprocess.run(["ip", "link", "del", bridge_of(folder)], capture_output=True)
     root = Path("/sys/fs/cgroup")
@@ -95,18 +90,8 @@ def stop(folder: Path) -> None:
             cgroup.rmdir()  # its --cgroup-parent, empty once its containers are gone
         except OSError:
             pass
-    for line in reversed(Path("/proc/self/mounts").read_text().splitlines()):  # what dockerd left mounted
-        target = line.split()[1]
-        if target.startswith(str(folder) + "/"):
-            subprocess.run(["umount", "-l", target], capture_output=True)
+    host.unmount_under(folder)  # what dockerd left mounted
     subprocess.run(["rm", "-rf", str(folder)], check=False)
-
-
-def _state(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return "X"
 
 
 if __name__ == "__main__":

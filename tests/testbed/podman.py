@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.testbed import host
 
 CONFIG = """\
 [containers]
@@ -66,23 +67,8 @@ class Podman:
         environ = {**os.environ, "CONTAINERS_CONF": str(self.folder / "containers.conf")}
         subprocess.run(_podman(self.folder, "rm", "--all", "--force", "--time", "0"), capture_output=True, env=environ,
                        timeout=120)
-        lingering = _descendants(self.pid)  # conmons of execs, waiting out their exit delay
-        for pid in [self.pid, *lingering]:
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and any(_running(pid) for pid in [self.pid, *lingering]):
-            time.sleep(0.1)
-        for pid in [self.pid, *lingering]:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:  # ended
-                pass
-        _reap(self.pid)
-        for mount in sorted(_mounts_under(self.folder), reverse=True):
-            subprocess.run(["umount", "-l", mount], capture_output=True)
+        host.end([self.pid, *_descendants(self.pid)])  # with the conmons of execs, waiting out their delay
+        host.unmount_under(self.folder)
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
@@ -93,15 +79,6 @@ def _podman(folder: Path, *args: str) -> list[str]:
 
 def _host(folder: Path) -> str:
     return f"unix://{folder}/podman.sock"
-
-
-def _running(pid: int) -> bool:
-    _reap(pid)
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def _descendants(pid: int) -> list[int]:
@@ -118,22 +95,6 @@ def _descendants(pid: int) -> list[int]:
         for child in children.get(todo.pop(), []):
             found.append(child)
             todo.append(child)
-    return found
-
-
-def _reap(pid: int) -> None:
-    try:
-        os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:  # not a child of this process, or already reaped
-        pass
-
-
-def _mounts_under(folder: Path) -> list[str]:
-    found = []
-    for line in Path("/proc/mounts").read_text().splitlines():
-        point = line.split()[1]
-        if point == str(folder) or point.startswith(f"{folder}/"):
-            found.append(point)
     return found
 
 
