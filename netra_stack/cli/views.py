@@ -70,7 +70,7 @@ def _why(report: HealthReport, s: ServiceHealth) -> str:
 def environments_view(envs: list[Environment]) -> View:
     return View(
         ("name", "profile", "owner", "state", "services", "ports", "age"),
-        [(e.name, e.profile, e.owner, e.state, f"{sum(v == 'running' for v in e.services.values())}/{len(e.services)}",
+        [(e.name, e.profile, e.owner, e.state, f"{e.up}/{len(e.services)}",
           ", ".join(f"{s}:{p}" for s, p in sorted(primary_ports(e.ports).items())), age(e.age_seconds))
          for e in envs],
         title="netra-stack environments", empty="no netra-stack environments on this engine")

@@ -30,15 +30,24 @@ class Environment:
     profile: str
     env_type: str
     owner: str = "?"  # user@host that made it
-    services: dict[str, str] = field(default_factory=dict)  # service -> instance status (of its least running one)
+    services: dict[str, str] = field(default_factory=dict)  # service -> instance status (of its least running one; a one-shot that succeeded: completed)
     instances: list[dict[str, str]] = field(default_factory=list)  # each container: service, name, node, status
     ports: list[PortBinding] = field(default_factory=list)
     created: datetime | None = None
 
     @property
     def state(self) -> str:
-        states = set(self.services.values())
+        """running, partial or stopped, by its services that should run (a completed one-shot is done,
+        not stopped); completed when all it holds are one-shots that succeeded."""
+        states = set(self.services.values()) - {"completed"}
+        if not states:
+            return "completed" if self.services else "stopped"
         return "running" if states == {"running"} else ("stopped" if "running" not in states else "partial")
+
+    @property
+    def up(self) -> int:
+        """How many of its services are running or have completed."""
+        return sum(v in ("running", "completed") for v in self.services.values())
 
     @property
     def age_seconds(self) -> float:
@@ -57,8 +66,10 @@ def list_environments(backend: Backend, profile: str | None = None) -> list[Envi
     for i in backend.instances(detail=False):
         env = found.setdefault(i.environment, Environment(i.environment, i.labels.get(L.PROFILE, "?"),
                                                           i.labels.get(L.ENV_TYPE, "?"), i.labels.get(L.OWNER, "?")))
-        if env.services.get(i.service, "running") == "running":
-            env.services[i.service] = i.status
+        status = "completed" if i.labels.get(L.ONE_SHOT) == "true" and i.status == "exited" and i.exit_code == 0 \
+            else i.status
+        if env.services.get(i.service, "running") in ("running", "completed"):
+            env.services[i.service] = status
         env.instances.append({"service": i.service, "name": i.name, "node": i.node, "status": i.status})
         env.ports.extend(i.ports)
         if i.created and (env.created is None or i.created < env.created):

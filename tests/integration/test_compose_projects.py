@@ -66,6 +66,9 @@ def test_a_service_others_wait_to_complete_is_one_shot_without_saying_so(compat_
     health = run_cli("health", "--profile", "compat-init", "--json", env=compat_env)
     assert health.returncode == 0, health.stdout
     assert {s["service"]: s["state"] for s in json.loads(health.stdout)["services"]}["migrate"] == "HEALTHY"
+    status = run_cli("status", "--profile", "compat-init", "--json", env=compat_env)
+    listed = {e["name"]: e for e in json.loads(status.stdout)}[up["environment"]]
+    assert listed["state"] == "running" and listed["services"]["migrate"] == "completed", listed  # not "partial"
     run_cli("down", "--profile", "compat-init", "--name", up["environment"], env=compat_env)
 
 

@@ -398,3 +398,37 @@ def test_an_engine_that_is_down_is_started_only_when_asked_with_the_command_aske
     world.engine_down, world.calls[:] = True, []
     stack(NETRA_STACK_START_ENGINE="1", NETRA_STACK_ENGINE_START_COMMAND="sudo 'my start' --now").acquire_environment()
     assert [c for c in world.calls if c[0] == "start"] == [("start", (["sudo", "my start", "--now"], 60.0))]
+
+
+@pytest.mark.parametrize("services, state, up", [
+    ({"db": "running", "web": "running"}, "running", 2),
+    ({"db": "running", "migrate": "completed"}, "running", 2),  # a one-shot that succeeded is done
+    ({"db": "running", "migrate": "exited"}, "partial", 1),
+    ({"db": "exited", "migrate": "completed"}, "stopped", 1),
+    ({"migrate": "completed"}, "completed", 1),
+    ({}, "stopped", 0),
+])
+def test_an_environments_state_counts_a_completed_one_shot_as_done(services, state, up):
+    from netra_stack.lifecycle.inventory import Environment
+
+    env = Environment("e", "p", "test", services=services)
+    assert (env.state, env.up) == (state, up)
+
+
+def test_a_one_shot_that_exited_0_is_listed_completed_and_one_that_failed_exited():
+    from netra_stack.lifecycle.inventory import list_environments
+    from netra_stack.model import labels as L
+    from netra_stack.model.instances import Instance
+
+    def instance(service, status, code, one_shot):
+        labels = {L.ENVIRONMENT: "e", L.COMPOSE_SERVICE: service, **({L.ONE_SHOT: "true"} if one_shot else {})}
+        return Instance(service, service, labels, status, code, None, "")
+
+    class Listing:
+        def instances(self, detail=True):
+            return [instance("db", "running", None, False), instance("migrate", "exited", 0, True),
+                    instance("seed", "exited", 1, True), instance("worker", "exited", 0, False)]
+
+    [env] = list_environments(Listing())
+    assert env.services == {"db": "running", "migrate": "completed", "seed": "exited", "worker": "exited"}
+

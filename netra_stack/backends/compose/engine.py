@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -116,14 +117,16 @@ def parse_port_map(service: str, ports: dict[str, Any]) -> list[PortBinding]:
 
 
 def _summary(row: dict[str, Any]) -> Instance:
-    """A row of the container list call: labels, state, creation time and ports, no health."""
+    """A row of the container list call: labels, state, exit code (from its text, "Exited (1) 2
+    minutes ago"), creation time and ports, no health."""
     labels = row.get("Labels") or {}
     service = L.service_of(labels)
     ports = [PortBinding(service, p["PrivatePort"], p.get("Type", "tcp"), p.get("IP") or "0.0.0.0", p["PublicPort"])
              for p in row.get("Ports") or [] if p.get("PublicPort")]
     return Instance(
         id=row["Id"], name=(row.get("Names") or ["?"])[0].lstrip("/"), labels=labels,
-        status=_status(row.get("State", "unknown")), exit_code=None, health=None, health_output="",
+        status=_status(row.get("State", "unknown")), health=None, health_output="",
+        exit_code=int(exited.group(1)) if (exited := re.match(r"Exited \((-?\d+)\)", row.get("Status") or "")) else None,
         ports=sorted(ports, key=lambda b: (b.container_port, b.host_ip)),
         created=datetime.fromtimestamp(row["Created"], timezone.utc) if row.get("Created") else None)
 
