@@ -273,6 +273,16 @@ class FakeBackend:
                                                                 started=now - timedelta(seconds=60))
         self.world.changed()
 
+    def recreate(self, environment: str, services: Sequence[str]) -> None:
+        self._record("recreate", environment, tuple(services))
+        with self.world.lock:
+            for instance in self.world.of(environment):
+                if instance.service in services:
+                    del self.world.instances[instance.id]
+                    new = self.world.new_id()
+                    self.world.instances[new] = replace(instance, id=new)
+        self.world.changed()
+
     def scale(self, environment: str, replicas: Mapping[str, int]) -> None:
         self._record("scale", environment, dict(replicas))
 

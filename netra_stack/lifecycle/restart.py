@@ -35,7 +35,9 @@ def scale(ctx: Context, name: str, replicas: Mapping[str, int], *, wait_healthy:
 
 def rebuild(ctx: Context, name: str | None, services: list[str] | None = None, *, no_cache: bool = False) -> Builds:
     """Build images again (the policy decides the cache, `no_cache` forces it) and, where an
-    environment `name` runs, recreate what uses them and wait for it."""
+    environment `name` runs, recreate what runs of the services built and wait for it. A build
+    whose image came out the same (every layer from the cache) is recreated too: `start` alone
+    leaves an unchanged service as it is."""
     if services:
         inventory.check_services(ctx, services)
     plan = inventory.plan_of(ctx, name) if name else ctx.plan()
@@ -46,7 +48,12 @@ def rebuild(ctx: Context, name: str | None, services: list[str] | None = None, *
         ctx.backend.prepare(plan)
         built = build(ctx, plan, services, forced=True, no_cache=no_cache)
         if name:
-            start(ctx, plan)  # recreates what runs
+            rebuilt = {o.service for o in built.outcomes if o.built}
+            before = _running(ctx, name, rebuilt)
+            start(ctx, plan)  # delivers the images; compose recreates the services whose image changed
+            if unchanged := sorted(s for s, ids in _running(ctx, name, rebuilt).items() if ids & before.get(s, set())):
+                ctx.reporter.event(f"recreating {', '.join(unchanged)}")
+                ctx.backend.recreate(name, unchanged)
             remove_replaced(ctx, built)  # the recreated services no longer use them
             wait(ctx, inventory.plan_of(ctx, name), None)
         return built
@@ -54,3 +61,12 @@ def rebuild(ctx: Context, name: str | None, services: list[str] | None = None, *
         plan.reservations.release()
         if not name:
             ctx.backend.forget(plan.name)
+
+
+def _running(ctx: Context, name: str, services: set[str]) -> dict[str, set[str]]:
+    """Service -> the ids of its running instances, for `services`."""
+    found: dict[str, set[str]] = {}
+    for i in ctx.backend.instances(name, detail=False):
+        if i.service in services and i.running:
+            found.setdefault(i.service, set()).add(i.id)
+    return found

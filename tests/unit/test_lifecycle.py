@@ -432,3 +432,15 @@ def test_a_one_shot_that_exited_0_is_listed_completed_and_one_that_failed_exited
     [env] = list_environments(Listing())
     assert env.services == {"db": "running", "migrate": "completed", "seed": "exited", "worker": "exited"}
 
+
+def test_rebuild_recreates_a_running_service_whose_image_came_out_the_same(stack, world, tmp_path):
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "Dockerfile").write_text("FROM scratch\n")
+    model = {"services": {"db": DB, "app": {"image": "app", "build": {"context": str(tmp_path / "app")}}}}
+    manager = stack(model=model)
+    name, _ = manager.acquire_environment()
+    before = {i.service: i.id for i in world.of(name)}
+    manager.rebuild(["app"], env_name=name)  # the fake's build changes no image: compose would leave app as it is
+    after = {i.service: i.id for i in world.of(name)}
+    assert world.calls_of("recreate") == [(name, ("app",))]
+    assert after["app"] != before["app"] and after["db"] == before["db"]

@@ -153,6 +153,9 @@ class ComposeBackend:
     def restart(self, environment: str, services: Sequence[str]) -> None:
         self._by_name(environment).restart(services)
 
+    def recreate(self, environment: str, services: Sequence[str]) -> None:
+        self._by_name(environment).recreate(services)
+
     def scale(self, environment: str, replicas: Mapping[str, int]) -> None:
         raise UsageError("the compose backend runs one instance of a service: it does not scale",
                          hint="scale on a backend that runs several, e.g. --backend swarm")

@@ -266,6 +266,13 @@ class Compose:
         except _Failed as exc:
             raise EngineError(f"restarting {', '.join(services)} failed", stderr=exc.output) from None
 
+    def recreate(self, services: Sequence[str]) -> None:
+        """New containers for `services` (their dependencies left as they are), changed or not."""
+        try:
+            self._run(["up", "--detach", "--no-build", "--no-deps", "--force-recreate", *services], None)
+        except _Failed as exc:
+            raise EngineError(f"recreating {', '.join(services)} failed", stderr=exc.output) from None
+
     def logs(self, services: Sequence[str], *, tail: int | None = None, follow: bool = False) -> Iterator[str]:
         """Log lines of services, optionally following."""
         args = ["logs", "--no-color", *(["--tail", str(tail)] if tail else []),

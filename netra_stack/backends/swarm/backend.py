@@ -378,6 +378,9 @@ class SwarmBackend(ComposeBackend):
         for service in services:
             self._docker("service", "update", "--force", "--detach=true", f"{environment}_{service}")
 
+    def recreate(self, environment: str, services: Sequence[str]) -> None:
+        self.restart(environment, services)  # a forced update replaces the tasks
+
     # --- what runs -------------------------------------------------------------------------------
 
     def instances(self, environment: str | None = None, *, detail: bool = True) -> list[Instance]:
