@@ -65,6 +65,9 @@ PROBES = {
     "volumes": [Probe("web", path="/reports/", answers=("report by",), written_by="writer")],
     "names-ports": [Probe("proxy", answers=("app server",), written_by="app")],
     "gated": [Probe("proxy", answers=("database ready",), written_by="backend")],
+    # the app answers in vpn's network namespace, under vpn's hostname, with db's answer
+    "sidecar": [Probe("vpn", answers=("sidecar app", "greeting = hello from configs")),
+                Probe("vpn", answers=("db: database",), written_by="db")],
 }
 SLOW = {"gated"}  # 10 s healthcheck intervals
 
