@@ -202,7 +202,8 @@ def test_the_fingerprint_sees_the_context_buildkit_sends(tmp_path, built_images)
 
 @pytest.mark.slow
 def test_a_one_line_change_to_the_example_backend_is_what_runs(tmp_path, monkeypatch, built_images):
-    """The example stack, copied so that its backend can be edited, with images of its own tag."""
+    """The example stack (its regular images: the build policy is what is tested), copied so that
+    its backend can be edited, with images of its own tag."""
     for folder in ("compose", "profiles", "plugins"):
         shutil.copytree(REPO / folder, tmp_path / folder)
     monkeypatch.setenv("NETRA_STACK_PROFILE_PATH", str(tmp_path / "profiles"))
@@ -214,7 +215,7 @@ def test_a_one_line_change_to_the_example_backend_is_what_runs(tmp_path, monkeyp
     def up_and_ask(version: str, **options) -> dict[str, object]:
         app.write_text(app.read_text().replace(next(line for line in app.read_text().splitlines()
                                                     if line.startswith("VERSION = ")), f'VERSION = "{version}"'))
-        manager = StackManager("alpine-test", **options)
+        manager = StackManager("test", **options)
         name, ports = manager.acquire_environment()
         with urllib.request.urlopen(f"http://127.0.0.1:{ports['backend']}/version", timeout=5) as response:
             assert json.loads(response.read())["version"] == version
@@ -233,7 +234,7 @@ def test_a_one_line_change_to_the_example_backend_is_what_runs(tmp_path, monkeyp
     assert not any(b.built for b in again.values()), again
 
     monkeypatch.setenv("BUILD_TARGET", "dev")  # the seed's variable: another target, so another fingerprint
-    manager = StackManager("alpine-test")
+    manager = StackManager("test")
     name, _ = manager.acquire_environment()
     targeted = {b.service: b for b in manager.builds}
     assert {s for s, b in targeted.items() if b.built} == {"backend", "auth"}, targeted
