@@ -30,7 +30,8 @@ class Environment:
     profile: str
     env_type: str
     owner: str = "?"  # user@host that made it
-    services: dict[str, str] = field(default_factory=dict)  # service -> instance status (of its least running one; a one-shot that succeeded: completed)
+    # service -> the status of its least running instance; "completed" for a one-shot that exited 0
+    services: dict[str, str] = field(default_factory=dict)
     instances: list[dict[str, str]] = field(default_factory=list)  # each container: service, name, node, status
     ports: list[PortBinding] = field(default_factory=list)
     created: datetime | None = None

@@ -126,7 +126,7 @@ def _summary(row: dict[str, Any]) -> Instance:
     return Instance(
         id=row["Id"], name=(row.get("Names") or ["?"])[0].lstrip("/"), labels=labels,
         status=_status(row.get("State", "unknown")), health=None, health_output="",
-        exit_code=int(exited.group(1)) if (exited := re.match(r"Exited \((-?\d+)\)", row.get("Status") or "")) else None,
+        exit_code=int(code.group(1)) if (code := re.match(r"Exited \((-?\d+)\)", row.get("Status") or "")) else None,
         ports=sorted(ports, key=lambda b: (b.container_port, b.host_ip)),
         created=datetime.fromtimestamp(row["Created"], timezone.utc) if row.get("Created") else None)
 
