@@ -70,6 +70,7 @@ PROBES = {
                 Probe("vpn", answers=("db: database",), written_by="db")],
 }
 SLOW = {"gated"}  # 10 s healthcheck intervals
+MEMORY_LIMITS = {"sidecar": {"db": 96 * 1024**2}}  # the profile's, over the file's deploy.resources.limits
 
 
 def _projects():
@@ -140,6 +141,9 @@ def test_two_environments_side_by_side(project, corpus_env):
         ports = [s["ports"][probe.service] for s in started]
         assert ports[0] != ports[1] and all(30000 <= p <= 40000 for p in ports), ports
     ids = {name: {c.service: c.id[:12] for c in engine.containers(name)} for name in names}
+    for name in names:
+        for service, limit in MEMORY_LIMITS.get(project, {}).items():
+            assert engine.client().api.inspect_container(ids[name][service])["HostConfig"]["Memory"] == limit
     for name, result in zip(names, started):
         health = run_cli("health", "--profile", project, "--name", name, "--json", env=env)
         assert health.returncode == 0 and json.loads(health.stdout)["state"] == "HEALTHY", \

@@ -168,6 +168,7 @@ def test_plan_service_settings(model):
     postgres = services["postgres"]
     assert postgres["mem_limit"] == 512 * 1024**2
     assert postgres["cpus"] == 1.5
+    assert postgres["deploy"] == {"resources": {"limits": {"memory": str(512 * 1024**2), "cpus": 1.5}}}  # as files may set them
     assert postgres["tmpfs"] == ["/var/lib/postgresql/data:size=512m"]
     assert postgres["environment"] == {"POSTGRES_DB": "app"}
     assert postgres["command"] == ["postgres", "-c", "fsync=off"]  # the compose command, then the args
@@ -175,7 +176,7 @@ def test_plan_service_settings(model):
     assert services["worker"]["labels"][L.ONE_SHOT] == "true"
     assert L.ONE_SHOT not in services["postgres"]["labels"]
     assert services["redis"]["command"] == ["redis-server", "--port", "6379", "--save", ""]  # profile's command
-    assert "mem_limit" not in services["redis"] and "environment" not in services["worker"]
+    assert "mem_limit" not in services["redis"] and "deploy" not in services["redis"] and "environment" not in services["worker"]
 
 
 def test_plan_real_alpine_test_postgres(model):
