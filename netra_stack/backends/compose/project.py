@@ -69,32 +69,6 @@ def check_compose() -> str:
     return version.strip()
 
 
-def compose_plugin(environ: Mapping[str, str]) -> str | None:
-    """The Compose v2 plugin binary `docker compose` would run, looked for where the docker CLI
-    looks (DOCKER_CONFIG's or ~/.docker's cli-plugins, then the system's folders). Run directly it
-    behaves the same and saves the CLI's start and plugin handshake, about 50 ms a command. None
-    where the CLI's config names folders of its own (cliPluginsExtraDirs) or none holds it."""
-    config = Path(environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
-    return _plugin_in(str(config))
-
-
-@lru_cache(maxsize=4)
-def _plugin_in(config: str) -> str | None:
-    try:
-        if "cliPluginsExtraDirs" in json.loads((Path(config) / "config.json").read_text()):
-            return None
-    except (OSError, ValueError):
-        pass
-    for folder in (Path(config) / "cli-plugins", *map(Path, _SYSTEM_PLUGIN_FOLDERS)):
-        if os.access(folder / "docker-compose", os.X_OK):
-            return str(folder / "docker-compose")
-    return None
-
-
-_SYSTEM_PLUGIN_FOLDERS = ("/usr/local/lib/docker/cli-plugins", "/usr/local/libexec/docker/cli-plugins",
-                          "/usr/lib/docker/cli-plugins", "/usr/libexec/docker/cli-plugins")
-
-
 def _run_all(jobs: Mapping[str, list[str]], on_line: LineCallback | None,
              environ: Mapping[str, str] | None = None) -> dict[str, tuple[int, str, float]]:
     """Run several commands side by side: key -> (exit code, output, seconds).
@@ -198,11 +172,8 @@ class Compose:
         return cls(project, files, env_files=[*env_files, generated], profiles=profiles, environ=environ)
 
     def _command(self, *args: str) -> list[str]:
-        """`docker compose ARGS` for this project, as python-on-whales builds it, with the Compose
-        plugin's binary run directly where it is found (it takes the same arguments)."""
-        command = [str(part) for part in [*self._docker.compose.docker_compose_cmd, *args]]
-        plugin = compose_plugin(self.environ if self.environ is not None else os.environ)
-        return [plugin, *command[2:]] if plugin and command[1] == "compose" else command
+        """`docker compose ARGS` for this project, as python-on-whales builds it."""
+        return [str(part) for part in [*self._docker.compose.docker_compose_cmd, *args]]
 
     def _run(self, args: list[str], on_line: LineCallback | None) -> str:
         """Run `docker compose ARGS`, streaming its output."""
