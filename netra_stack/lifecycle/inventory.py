@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from netra_stack.planning.plan import Plan
 
 
+UP = ("running", "completed")  # a service's states that count as up (a one-shot that succeeded is done)
+
+
 @dataclass
 class Environment:
     """A netra-stack environment as the engine's labels describe it."""
@@ -48,7 +51,7 @@ class Environment:
     @property
     def up(self) -> int:
         """How many of its services are running or have completed."""
-        return sum(v in ("running", "completed") for v in self.services.values())
+        return sum(v in UP for v in self.services.values())
 
     @property
     def age_seconds(self) -> float:
@@ -69,7 +72,7 @@ def list_environments(backend: Backend, profile: str | None = None) -> list[Envi
                                                           i.labels.get(L.ENV_TYPE, "?"), i.labels.get(L.OWNER, "?")))
         status = "completed" if i.labels.get(L.ONE_SHOT) == "true" and i.status == "exited" and i.exit_code == 0 \
             else i.status
-        if env.services.get(i.service, "running") in ("running", "completed"):
+        if env.services.get(i.service, "running") in UP:
             env.services[i.service] = status
         env.instances.append({"service": i.service, "name": i.name, "node": i.node, "status": i.status})
         env.ports.extend(i.ports)

@@ -37,11 +37,14 @@ def _service(plan: Plan, service: str, intent: ServiceIntent, every_address: boo
         out["ports"] = Override(_port_entry(p, every_address) for p in intent.ports)
     if intent.stop_timeout is not None:
         out["stop_grace_period"] = f"{intent.stop_timeout:g}s"
-    limits = {key: value for key, value in (("memory", intent.memory), ("cpus", intent.cpus)) if value}
-    if limits:  # both ways a file may set them: compose refuses the two when they differ
-        out.update({"mem_limit" if key == "memory" else key: value for key, value in limits.items()})
-        out["deploy"] = {"resources": {"limits": {key: str(value) if key == "memory" else value  # bytes, as a string
-                                                  for key, value in limits.items()}}}
+    if intent.memory:
+        out["mem_limit"] = intent.memory
+    if intent.cpus:
+        out["cpus"] = intent.cpus
+    # The same limits the Compose Specification's way: compose refuses a file's that differ.
+    limits = {"memory": str(intent.memory) if intent.memory else None, "cpus": intent.cpus}  # bytes, as a string
+    if any(limits.values()):
+        out["deploy"] = {"resources": {"limits": {key: value for key, value in limits.items() if value}}}
     if intent.tmpfs:
         out["tmpfs"] = list(intent.tmpfs)
     if intent.environment:
