@@ -273,10 +273,10 @@ class FakeBackend:
                                                                 started=now - timedelta(seconds=60))
         self.world.changed()
 
-    def recreate(self, environment: str, services: Sequence[str]) -> None:
-        self._record("recreate", environment, tuple(services))
+    def recreate(self, plan, services: Sequence[str]) -> None:
+        self._record("recreate", plan.name, tuple(services))
         with self.world.lock:
-            for instance in self.world.of(environment):
+            for instance in self.world.of(plan.name):
                 if instance.service in services:
                     del self.world.instances[instance.id]
                     new = self.world.new_id()

@@ -128,9 +128,9 @@ class Backend(Protocol):
 
     def restart(self, environment: str, services: Sequence[str]) -> None: ...
 
-    def recreate(self, environment: str, services: Sequence[str]) -> None:
-        """Replace the services' instances with new ones, from their images as they are now (after
-        `rebuild`, also where the image came out the same)."""
+    def recreate(self, plan: Plan, services: Sequence[str]) -> None:
+        """Replace the services' instances of the plan's environment with new ones, from their
+        images as they are now (after `rebuild`, also where the image came out the same)."""
 
     def scale(self, environment: str, replicas: Mapping[str, int]) -> None:
         """Run that many instances of each service (a UsageError where the backend runs one)."""

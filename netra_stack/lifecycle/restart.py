@@ -50,10 +50,10 @@ def rebuild(ctx: Context, name: str | None, services: list[str] | None = None, *
         if name:
             rebuilt = {o.service for o in built.outcomes if o.built}
             before = _running(ctx, name, rebuilt)
-            start(ctx, plan)  # delivers the images; compose recreates the services whose image changed
+            plan, _ = start(ctx, plan)  # delivers the images; compose recreates the services whose image changed
             if unchanged := sorted(s for s, ids in _running(ctx, name, rebuilt).items() if ids & before.get(s, set())):
                 ctx.reporter.event(f"recreating {', '.join(unchanged)}")
-                ctx.backend.recreate(name, unchanged)
+                ctx.backend.recreate(plan, unchanged)
             remove_replaced(ctx, built)  # the recreated services no longer use them
             wait(ctx, inventory.plan_of(ctx, name), None)
         return built

@@ -128,6 +128,15 @@ def test_the_cli_reports_each_build_and_rebuild_forces_one(mini_build):
     assert "built: removed the image it replaced" in result.stderr
     (container,) = [c for c in engine.containers(name) if c.service == "built"]
     assert engine.client().api.inspect_container(container.id)["Image"] == image_of(env).id
+
+    # With the layer cache the image comes out the same: the service is recreated all the same.
+    image = image_of(env).id
+    result = run_cli("rebuild", "--profile", "mini-build", "--name", name, "--services", "built", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "(forced: rebuild)" in result.stderr and "recreating built" in result.stderr
+    assert image_of(env).id == image
+    (again,) = [c for c in engine.containers(name) if c.service == "built"]
+    assert again.id != container.id and engine.client().api.inspect_container(again.id)["State"]["Running"]
     run_cli("down", "--profile", "mini-build", "--name", name, env=env)
 
 

@@ -153,8 +153,8 @@ class ComposeBackend:
     def restart(self, environment: str, services: Sequence[str]) -> None:
         self._by_name(environment).restart(services)
 
-    def recreate(self, environment: str, services: Sequence[str]) -> None:
-        self._by_name(environment).recreate(services)
+    def recreate(self, plan: Plan, services: Sequence[str]) -> None:
+        self._project(plan).recreate(services)  # `up` needs the files: the project's name is not enough
 
     def scale(self, environment: str, replicas: Mapping[str, int]) -> None:
         raise UsageError("the compose backend runs one instance of a service: it does not scale",

@@ -121,11 +121,18 @@ _HEAD_START = "(up)"  # the key of the head-start `up` among builds: no service 
 
 
 class _Failed(Exception):
-    """A compose command exited non-zero; `output` is everything it printed."""
+    """A compose command exited non-zero; `output` is everything it printed, `reason` its last line."""
 
     def __init__(self, output: str) -> None:
         super().__init__(output)
         self.output = output
+        self.reason = _last_line(output)
+
+
+def _last_line(output: str) -> str:
+    """Where compose says why it failed: its last line."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    return lines[-1] if lines else "no output"
 
 
 class Compose:
@@ -238,8 +245,7 @@ class Compose:
         if failed:
             check_compose()
             text = "\n".join(failed.values())
-            last = text.splitlines()[-1] if text else "no output"
-            raise EngineError(f"building {', '.join(failed)} failed: {last}",
+            raise EngineError(f"building {', '.join(failed)} failed: {_last_line(text)}",
                               hint=lacking(text) or "see the build output (`-v`); `netra-stack rebuild --services ...` "
                               "retries", stderr=text)
         return {s: seconds for s, (_, _, seconds) in results.items()}
@@ -258,20 +264,20 @@ class Compose:
         try:
             self._run(["down", "--volumes", "--remove-orphans"], on_line)
         except _Failed as exc:
-            raise EngineError(f"removing {self.project} failed", stderr=exc.output) from None
+            raise EngineError(f"removing {self.project} failed: {exc.reason}", stderr=exc.output) from None
 
     def restart(self, services: Sequence[str]) -> None:
         try:
             self._run(["restart", *services], None)
         except _Failed as exc:
-            raise EngineError(f"restarting {', '.join(services)} failed", stderr=exc.output) from None
+            raise EngineError(f"restarting {', '.join(services)} failed: {exc.reason}", stderr=exc.output) from None
 
     def recreate(self, services: Sequence[str]) -> None:
         """New containers for `services` (their dependencies left as they are), changed or not."""
         try:
             self._run(["up", "--detach", "--no-build", "--no-deps", "--force-recreate", *services], None)
         except _Failed as exc:
-            raise EngineError(f"recreating {', '.join(services)} failed", stderr=exc.output) from None
+            raise EngineError(f"recreating {', '.join(services)} failed: {exc.reason}", stderr=exc.output) from None
 
     def logs(self, services: Sequence[str], *, tail: int | None = None, follow: bool = False) -> Iterator[str]:
         """Log lines of services, optionally following."""

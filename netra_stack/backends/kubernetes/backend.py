@@ -404,8 +404,8 @@ class KubernetesBackend(ComposeBackend):
                 api.patch(Deployment, service, patch, namespace=environment)
         self._until(environment, ROLLOUT_TIMEOUT, "not rolled out", lambda: self._not_rolled_out(environment, services))
 
-    def recreate(self, environment: str, services: Sequence[str]) -> None:
-        self.restart(environment, services)  # a rollout restart replaces the pods
+    def recreate(self, plan: Plan, services: Sequence[str]) -> None:
+        self.restart(plan.name, services)  # a rollout restart replaces the pods
 
     def scale(self, environment: str, replicas: Mapping[str, int]) -> None:
         from lightkube.resources.apps_v1 import Deployment

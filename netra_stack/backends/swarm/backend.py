@@ -378,8 +378,8 @@ class SwarmBackend(ComposeBackend):
         for service in services:
             self._docker("service", "update", "--force", "--detach=true", f"{environment}_{service}")
 
-    def recreate(self, environment: str, services: Sequence[str]) -> None:
-        self.restart(environment, services)  # a forced update replaces the tasks
+    def recreate(self, plan: Plan, services: Sequence[str]) -> None:
+        self.restart(plan.name, services)  # a forced update replaces the tasks
 
     # --- what runs -------------------------------------------------------------------------------
 
