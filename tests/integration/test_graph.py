@@ -5,17 +5,40 @@ formats written to files, and a failed `up` that shows what held what up."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+
+import pytest
 
 from netra_stack.model.errors import ExitCode
 from tests.engine import engine
 
-from .conftest import run_cli
+from .conftest import REPO, run_cli
 
 
 def test_the_files_graph_needs_no_engine_state_and_names_edges_and_ports(mini_env):
     shown = run_cli("graph", "--profile", "mini-chain", env=mini_env)
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.splitlines() == ["mini-chain", "└── web  :8080", "    └── healthy → db  :8080"]
+
+
+IMPORTED = """
+import atexit, runpy, sys
+atexit.register(lambda: print(*[m for m in ("docker", "python_on_whales") if m in sys.modules], file=sys.stderr))
+sys.argv = ["netra-stack", *sys.argv[1:]]
+runpy.run_module("netra_stack", run_name="__main__")
+"""
+
+
+@pytest.mark.parametrize("args, clients", [
+    (("graph", "--profile", "mini-chain"), ""),  # compose reads the files: no client library
+    (("status",), "docker"),  # the engine answers through the docker SDK
+])
+def test_a_command_imports_only_the_client_library_it_asks_with(mini_env, args, clients):
+    done = subprocess.run([sys.executable, "-c", IMPORTED, *args], capture_output=True, text=True, env=mini_env,
+                          cwd=REPO, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().splitlines()[-1:] == ([clients] if clients else [])
 
 
 def test_a_running_environment_is_drawn_with_health_and_a_stopped_dependency_holds_its_dependent_up(

