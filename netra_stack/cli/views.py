@@ -31,7 +31,7 @@ def health_view(report: HealthReport) -> View:
     for s in report.services:
         rows.append(row(s, s.service, _why(report, s)))
         rows += [row(r, f"  {r.container}", r.detail) for r in s.replicas]
-    columns = ("service", "state", "container", "docker health", "last probe", "service check", "latency", "why")
+    columns = ("service", "state", "container", "healthcheck", "last probe", "service check", "latency", "why")
     return View((columns[0], "node", *columns[1:]) if nodes else columns, rows,
                 title=f"{report.environment} ({report.profile}): {report.state.value}, {report.running} running")
 
