@@ -32,7 +32,7 @@ if "NETRA_STACK_STATE_DIR" not in os.environ:
 
 # NETRA_TEST_ENGINE=podman: the session's engine is Podman's Docker-compatible API, started here
 # (tests/testbed/podman.py) before anything reads DOCKER_HOST, and removed when the session ends;
-# run with `-m podman`, the real-engine tests marked for it (scripts/test runs them after the rest).
+# run with `-m podman`, the real-engine tests marked for it (scripts/test runs them beside the rest).
 if ON_PODMAN and "NETRA_TEST_PODMAN_HOST" not in os.environ:
     from tests.testbed import podman as _podman
 
