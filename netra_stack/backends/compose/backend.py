@@ -50,8 +50,8 @@ class ComposeBackend:
             return found[1]
         override = compose_override(plan, every_address=self.engine.remote_host is not None)
         compose = Compose.prepare(folder or self.state / plan.name, plan.name, plan.compose_files, plan.env,
-                                     override, env_files=plan.env_files, profiles=plan.compose_profiles,
-                                     environ=self.environ)
+                                  override, env_files=plan.env_files, profiles=plan.compose_profiles,
+                                  environ=self.environ)
         if folder is None:
             self._prepared[plan.name] = (plan, compose)
         return compose

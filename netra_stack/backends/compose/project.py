@@ -183,7 +183,7 @@ class Compose:
 
     @cached_property
     def _docker(self) -> DockerClient:
-        """python-on-whales, imported when a command that changes the engine first runs."""
+        """python-on-whales, imported when a command other than a read of the files first runs."""
         from python_on_whales import DockerClient
 
         return DockerClient(compose_files=self._files, compose_project_name=self.project,
