@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Mapping, Sequence
 
+from netra_stack.backends.processes import last_line
 from netra_stack.model.errors import EngineError
 
 IMAGE = "{image}"  # in a load command: the image's name, for a loader that takes names, not a tar
@@ -21,7 +22,7 @@ def _docker(environ: Mapping[str, str], *args: str, timeout: float = 600) -> Non
     done = subprocess.run(["docker", *args], capture_output=True, text=True, env=dict(environ), timeout=timeout)
     if done.returncode != 0:
         text = (done.stderr or done.stdout).strip()
-        raise EngineError(f"`docker {' '.join(args[:2])}` failed: {text.splitlines()[-1] if text else 'no output'}",
+        raise EngineError(f"`docker {' '.join(args[:2])}` failed: {last_line(text)}",
                           stderr=text)
 
 
@@ -59,5 +60,5 @@ def load(environ: Mapping[str, str], image: str, argv: Sequence[str], *, where: 
         raise EngineError(f"loading {image} into {where} failed: {error}", stderr=str(error)) from None
     if not saved_ok or done.returncode != 0:
         text = (done.stderr or done.stdout or "docker save failed").strip()
-        raise EngineError(f"loading {image} into {where} failed: {text.splitlines()[-1] if text else 'no output'}",
+        raise EngineError(f"loading {image} into {where} failed: {last_line(text)}",
                           hint=f"the load command was: {' '.join(command)}", stderr=text)

@@ -10,6 +10,12 @@ from collections.abc import Iterable
 POSIX = os.name == "posix"  # Windows cannot send SIGINT to one child
 
 
+def last_line(output: str, default: str = "no output") -> str:
+    """Where a failed command says why: the last line it printed that is not blank."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    return lines[-1] if lines else default
+
+
 def stop_children(children: Iterable[subprocess.Popen], grace: float = 30) -> None:
     """Interrupt child processes (SIGINT, as Ctrl-C would; on Windows, terminate them) and wait
     for them to finish; kill whichever is still running after `grace` seconds."""

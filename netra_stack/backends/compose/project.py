@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from netra_stack.model.errors import Abandoned, ComposeMissingError, DockerUnavailableError, EngineError, ProfileError
 from netra_stack.backends.compose.override import render_override
 from netra_stack.backends.compose.failures import lacking
-from netra_stack.backends.processes import stop_children
+from netra_stack.backends.processes import last_line, stop_children
 
 if TYPE_CHECKING:
     from python_on_whales import DockerClient
@@ -159,13 +159,7 @@ class _Failed(Exception):
     def __init__(self, output: str) -> None:
         super().__init__(output)
         self.output = output
-        self.reason = _last_line(output)
-
-
-def _last_line(output: str) -> str:
-    """Where compose says why it failed: its last line."""
-    lines = [line.strip() for line in output.splitlines() if line.strip()]
-    return lines[-1] if lines else "no output"
+        self.reason = last_line(output)
 
 
 class Compose:
@@ -255,8 +249,8 @@ class Compose:
         check_compose()  # a missing or old Compose is the likelier cause: say so if it is
         text = (done.stderr or done.stdout).decode("utf-8", "replace").strip()
         theirs = [str(f) for f in self._files if f.parent != self._folder]  # not the generated ones
-        reason = text.splitlines()[-1] if text else f"exit {done.returncode}"
-        raise ProfileError(f"{', '.join(theirs) or self.project}: compose rejects it: {reason}",
+        raise ProfileError(f"{', '.join(theirs) or self.project}: compose rejects it: "
+                           f"{last_line(text, f'exit {done.returncode}')}",
                            hint="run `docker compose config` on the file to see the whole message")
 
     def build(self, services: Sequence[str], *, no_cache: Iterable[str] = (),
@@ -292,7 +286,7 @@ class Compose:
         if failed:
             check_compose()
             text = "\n".join(failed.values())
-            raise EngineError(f"building {', '.join(failed)} failed: {_last_line(text)}",
+            raise EngineError(f"building {', '.join(failed)} failed: {last_line(text)}",
                               hint=lacking(text) or "see the build output (`-v`); `netra-stack rebuild --services ...` "
                               "retries", stderr=text)
         return {s: seconds for s, (_, _, seconds) in results.items()}

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from netra_stack.backends.base import LineCallback, UsageStream
 from netra_stack.backends.compose.backend import ComposeBackend
 from netra_stack.backends.kubernetes import CONTEXT_VAR, pods
+from netra_stack.backends.processes import last_line
 from netra_stack.model import labels as L
 from netra_stack.model.decisions import EngineFailure, PortBinding
 from netra_stack.model.errors import DockerUnavailableError, EngineError, NetraError, NotFoundError
@@ -699,7 +700,7 @@ class PortForwards:
                 process.kill()
             error = (process.stderr.read() or line or "no answer").strip()
             raise EngineError(f"port-forward to {binding.service} port {binding.container_port} failed: "
-                              f"{error.splitlines()[-1] if error else 'no output'}", stderr=error)
+                              f"{last_line(error)}", stderr=error)
         self.bindings.append(PortBinding(binding.service, binding.container_port, binding.protocol, "127.0.0.1",
                                          int(found.group(1))))
 

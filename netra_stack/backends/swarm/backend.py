@@ -25,6 +25,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from netra_stack.backends.base import LineCallback, UsageStream
+from netra_stack.backends.processes import last_line
 from netra_stack.backends.delivery import load, push
 from netra_stack.backends.compose.backend import ComposeBackend
 from netra_stack.model import labels as L
@@ -79,7 +80,7 @@ class SwarmBackend(ComposeBackend):
         done = subprocess.run(["docker", *args], capture_output=True, text=True, env=self.environ, timeout=timeout)
         if done.returncode != 0:
             text = (done.stderr or done.stdout).strip()
-            raise EngineError(f"`docker {' '.join(args[:2])}` failed: {text.splitlines()[-1] if text else 'no output'}",
+            raise EngineError(f"`docker {' '.join(args[:2])}` failed: {last_line(text)}",
                               stderr=text)
         return done.stdout
 
