@@ -7,7 +7,7 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Mapping, Sequence
 
-from netra_stack.backends.processes import last_line
+from netra_stack.backends.processes import last_line, run_docker
 from netra_stack.model.errors import EngineError
 
 IMAGE = "{image}"  # in a load command: the image's name, for a loader that takes names, not a tar
@@ -18,20 +18,12 @@ def pushed(registry: str, image: str) -> str:
     return f"{registry}/{image}"
 
 
-def _docker(environ: Mapping[str, str], *args: str, timeout: float = 600) -> None:
-    done = subprocess.run(["docker", *args], capture_output=True, text=True, env=dict(environ), timeout=timeout)
-    if done.returncode != 0:
-        text = (done.stderr or done.stdout).strip()
-        raise EngineError(f"`docker {' '.join(args[:2])}` failed: {last_line(text)}",
-                          stderr=text)
-
-
 def push(environ: Mapping[str, str], registry: str, images: Sequence[str]) -> None:
     """Tag each image with the registry's name for it and push it there, from the local engine."""
     for image in images:
         try:
-            _docker(environ, "tag", image, pushed(registry, image), timeout=60)
-            _docker(environ, "push", "--quiet", pushed(registry, image))
+            run_docker(environ, "tag", image, pushed(registry, image), timeout=60)
+            run_docker(environ, "push", "--quiet", pushed(registry, image), timeout=600)
         except EngineError as error:
             message = f"pushing {image} to registry {registry} failed: {error}"
             raise EngineError(message, hint="the local engine must reach the registry, and trust it "

@@ -25,7 +25,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from netra_stack.backends.base import LineCallback, UsageStream
-from netra_stack.backends.processes import last_line
+from netra_stack.backends.processes import run_docker
 from netra_stack.backends.delivery import load, push
 from netra_stack.backends.compose.backend import ComposeBackend
 from netra_stack.model import labels as L
@@ -76,13 +76,8 @@ class SwarmBackend(ComposeBackend):
             found.setdefault(hostname.strip(), Engine({**self.environ, "DOCKER_HOST": host.strip()}))
         return found
 
-    def _docker(self, *args: str, timeout: float = 300) -> str:
-        done = subprocess.run(["docker", *args], capture_output=True, text=True, env=self.environ, timeout=timeout)
-        if done.returncode != 0:
-            text = (done.stderr or done.stdout).strip()
-            raise EngineError(f"`docker {' '.join(args[:2])}` failed: {last_line(text)}",
-                              stderr=text)
-        return done.stdout
+    def _docker(self, *args: str) -> str:
+        return run_docker(self.environ, *args)
 
     # --- planning --------------------------------------------------------------------------------
 
