@@ -34,6 +34,23 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.docker)
 
 
+def pytest_collection_finish(session):
+    """Build what the selected tests' test beds need before the first test runs: on a fresh
+    machine that is set-up (the Kubernetes binaries take about ten minutes), not part of one
+    test's time and timeout. Each build is skipped while current; one that fails is said here,
+    and its test bed's fixture fails on what is missing."""
+    from tests.testbed import cluster, kube, nodes
+
+    builds = {"swarm_node_image": nodes.build_image, "kube_api": kube.build, "kube_cluster": cluster.build}
+    wanted = {name for item in session.items for name in item.fixturenames}
+    for fixture, build in builds.items():
+        if fixture in wanted:
+            try:
+                build()
+            except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
+                print(f"\nbuilding the test bed of {fixture} failed: {error}", file=sys.stderr)
+
+
 def session_containers() -> list:
     """The containers this test session made (others may run on the same engine)."""
     return [c for c in engine.containers() if c.labels.get(L.OWNER) == SESSION_OWNER]
@@ -142,13 +159,20 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 300) -> subpro
                           env=env, timeout=timeout, cwd=REPO)
 
 
+@pytest.fixture(scope="session")
+def swarm_node_image(docker_ready) -> str:
+    """The Docker-in-Docker node image (built before the session's first test)."""
+    from tests.testbed import nodes
+
+    return nodes.IMAGE
+
+
 def _swarm(count: int, registry: bool = False):
     """A swarm of `count` Docker-in-Docker node containers (the host engine never enters swarm
     mode), with the busybox image loaded; removed at the end of the session, pass or fail."""
     from tests.testbed import nodes
 
     nodes.remove_leftovers()
-    nodes.build_image()
     cluster = nodes.start(count, registry=registry)
     try:
         cluster.load(BUSYBOX)
@@ -158,13 +182,13 @@ def _swarm(count: int, registry: bool = False):
 
 
 @pytest.fixture(scope="session")
-def swarm(docker_ready):
+def swarm(swarm_node_image):
     """A single-node swarm."""
     yield from _swarm(1)
 
 
 @pytest.fixture(scope="session")
-def swarm3(docker_ready):
+def swarm3(swarm_node_image):
     """A manager and two workers, and a registry they pull from."""
     yield from _swarm(3, registry=True)
 
@@ -174,7 +198,6 @@ def kube_api():
     """A Kubernetes API server (etcd + kube-apiserver on loopback, no nodes), for the session."""
     from tests.testbed import kube
 
-    kube.build()
     server = kube.start()
     try:
         yield server
@@ -190,7 +213,6 @@ def kube_cluster(docker_ready):
     from tests.testbed import cluster as testbed_cluster
 
     testbed_cluster.remove_leftovers()
-    testbed_cluster.build()
     found = testbed_cluster.start()
     try:
         yield found

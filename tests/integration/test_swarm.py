@@ -37,8 +37,7 @@ def stack_resources(swarm, name: str) -> list[str]:
     return found
 
 
-def test_the_test_bed_leaves_nothing_on_the_host(docker_ready):
-    nodes.build_image()
+def test_the_test_bed_leaves_nothing_on_the_host(swarm_node_image):
     cluster = nodes.start(1)
     try:
         listed = nodes.docker("node", "ls", "--format", "{{.ManagerStatus}}", host=cluster.manager.host)
