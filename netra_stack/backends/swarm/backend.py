@@ -76,8 +76,8 @@ class SwarmBackend(ComposeBackend):
             found.setdefault(hostname.strip(), Engine({**self.environ, "DOCKER_HOST": host.strip()}))
         return found
 
-    def _docker(self, *args: str) -> str:
-        return run_docker(self.environ, *args)
+    def _docker(self, *args: str, timeout: float = 300) -> str:
+        return run_docker(self.environ, *args, timeout=timeout)
 
     # --- planning --------------------------------------------------------------------------------
 
