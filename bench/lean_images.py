@@ -3,7 +3,8 @@
 
 - image size: the five images each profile runs (`docker image inspect`), summed;
 - build time from a cold builder cache: `netra-stack up --profile P --no-cache --json`, each
-  image's build as netra-stack reports it (builds[].seconds), summed; the base image is cached;
+  image's build as netra-stack reports it (builds[].seconds, side by side), summed; the base image
+  is cached; then each image alone, `netra-stack rebuild --services S --no-cache`, timed whole;
 - time to healthy: `netra-stack up --profile P --no-build`, alternating runs, medians;
 - memory in use after start: `netra-stack stats --json` (the engine's stats: the working set,
   without the page cache) right after each `up`, total of the five services, medians.
@@ -58,9 +59,17 @@ def size(image: str) -> int:
 
 
 built: dict[str, float] = {}
+alone: dict[str, dict[str, float]] = {}
 for variant, profile in VARIANTS.items():  # the cold builds, which also leave the images for the rest
     up = cli("up", "--profile", profile, "--no-cache")
     built[variant] = sum(b["seconds"] or 0 for b in up["builds"] if b["built"])
+    alone[variant] = {}
+    for build in up["builds"]:  # each image again on its own, the rest idle (`rebuild` also recreates it)
+        if build["built"]:
+            started = time.perf_counter()
+            subprocess.run([*CLI, "rebuild", "--profile", profile, "--name", up["environment"], "--services",
+                            build["service"], "--no-cache"], env=env, check=True, capture_output=True)
+            alone[variant][build["service"]] = time.perf_counter() - started
     down(profile, up["environment"])
 
 healthy: dict[str, list[float]] = {v: [] for v in VARIANTS}
@@ -89,3 +98,5 @@ for label, values, spec in rows:
 print()
 for variant in VARIANTS:
     print(f"{variant}: " + ", ".join(f"{image} {bytes_ / 1e6:.0f} MB" for image, bytes_ in sizes[variant].items()))
+    print(f"{variant}, each built alone (`rebuild --no-cache`): "
+          + ", ".join(f"{service} {seconds:.1f} s" for service, seconds in alone[variant].items()))
