@@ -146,8 +146,8 @@ def test_an_engine_with_start_intervals_probes_often_during_the_start_period_and
     assert older["version"] == "3.8" and "start_interval" not in older["services"]["web"]["healthcheck"]
 
 
-def _task(slot, state, created, err=None, pid=None):
-    return {"Slot": slot, "CreatedAt": created,
+def _task(slot, state, created, err=None, pid=None, desired="running", updated=None):
+    return {"Slot": slot, "CreatedAt": created, "UpdatedAt": updated or created, "DesiredState": desired,
             "Status": {"State": state, "Err": err, "ContainerStatus": {"PID": pid} if pid else {}}}
 
 
@@ -170,3 +170,22 @@ def test_placement_waits_for_every_replica_not_only_the_newest_task():
     taken = _task(1, "pending", new, err="no suitable node (host-mode port already in use on 1 node)")
     with pytest.raises(EngineError, match="port 31000 of web is taken on every node"):
         SwarmBackend._placement(plan(), "web", [running, taken], since)
+
+
+def test_placement_waits_for_the_successor_of_a_task_this_deploy_replaces():
+    from datetime import datetime, timezone
+
+    from netra_stack.backends.swarm.backend import SwarmBackend
+
+    since = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    new, old = "2026-01-01T00:00:01Z", "2025-12-31T23:00:00Z"
+    running = _task(2, "running", new, pid=7)
+    # a rolling update stops a slot's task before it creates the next: the stopped one is not the slot's state
+    for state in ("running", "shutdown", "pending"):
+        told = _task(1, state, old, pid=3, desired="shutdown", updated=new)
+        assert SwarmBackend._placement(plan(), "web", [running, told], since) == "replacing"
+    # told to stop before this deploy (a slot scaled away): nothing to wait for
+    assert SwarmBackend._placement(plan(), "web", [running, _task(3, "shutdown", old, desired="shutdown")], since) is None
+    # a one-shot task that completed is told to stop too, and is done
+    done = _task(1, "complete", new, desired="shutdown")
+    assert SwarmBackend._placement(plan(), "web", [running, done], since) is None

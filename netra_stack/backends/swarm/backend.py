@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +46,8 @@ LOADED = "loaded.json"  # in an environment's state folder: node -> image -> the
 REMOVAL_TIMEOUT = 60.0  # seconds `down` waits for the stack's tasks and networks to go
 PLACEMENT_TIMEOUT = 120.0  # seconds `up` waits for the tasks it started to have a container
 SETTLED = {"running", "complete", "failed", "rejected", "shutdown"}  # past starting its container
+ENDED = {"complete", "failed", "rejected"}  # what a task ends in of itself
+STOPPING = {"shutdown", "remove"}  # desired states of a task told to stop
 CANNOT_START = ("no suitable node", "starting container failed", "invalid", "No such image")  # task errors before it ran
 PORT_TAKEN = "host port {port} of service {service} is in use on every node"  # how failure() knows it again
 
@@ -171,6 +173,8 @@ class SwarmBackend(ComposeBackend):
            on_line: LineCallback | None = None) -> None:
         import yaml
 
+        from netra_stack.backends.compose.engine import parse_time
+
         started = self._started.setdefault(plan.name, set())
         started.update(services or plan.services)
         stack, _ = self._render(plan, started)
@@ -182,11 +186,12 @@ class SwarmBackend(ComposeBackend):
         path = self.state / plan.name / "stack.yml"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(yaml.safe_dump(stack, sort_keys=False))
+        since = parse_time(self.engine.client().info().get("SystemTime"))  # what the manager does from now on is this deploy's
         output = self._docker("stack", "deploy", "--detach=true", "--resolve-image", "never", "--prune",
                               "--compose-file", str(path), plan.name)
         for line in output.splitlines() if on_line else ():
             on_line(line)
-        self._wait_for_tasks(plan, services or plan.services)
+        self._wait_for_tasks(plan, services or plan.services, since)
 
     def _distribute(self, environment: str, images: Sequence[str]) -> None:
         """Load the images netra-stack built into every node that may run a task and lacks them (or
@@ -221,12 +226,11 @@ class SwarmBackend(ComposeBackend):
                               stderr=message)
         return nodes
 
-    def _wait_for_tasks(self, plan: Plan, services: Sequence[str]) -> None:
+    def _wait_for_tasks(self, plan: Plan, services: Sequence[str], since: datetime | None) -> None:
         """`docker stack deploy` returns before anything is scheduled: wait until each started
         service's task has a container (so that the wait finds one to judge), or fail with the
         task's error: no node to place it on (a host port taken on every node, constraints no
-        node meets), an image missing."""
-        since = datetime.now(timezone.utc) - timedelta(seconds=1)  # the tasks of this deploy, not earlier ones
+        node meets), an image missing. `since`: when the deploy began, by the manager's clock."""
         wanted = set(services)
 
         def pending() -> list[str]:
@@ -237,13 +241,14 @@ class SwarmBackend(ComposeBackend):
         self._until(plan.name, PLACEMENT_TIMEOUT, "tasks not scheduled", pending)
 
     @staticmethod
-    def _placement(plan: Plan, service: str, tasks: list[dict[str, Any]], since: datetime) -> str | None:
+    def _placement(plan: Plan, service: str, tasks: list[dict[str, Any]], since: datetime | None) -> str | None:
         """The state a task of a service's replica (slot, or node for a global service) still
-        waits in, or None once every replica is past it; an error for a task of this deploy that
-        could not start. One that ran and failed (an exit, an unhealthy kill) is the wait's to
-        judge, as a crash loop or an exit."""
+        waits in, or None once every replica is past it; an error for a task of this deploy (one
+        created `since` it began) that could not start. One that ran and failed (an exit, an
+        unhealthy kill) is the wait's to judge, as a crash loop or an exit."""
         from netra_stack.backends.compose.engine import parse_time
 
+        since = since or datetime.min.replace(tzinfo=timezone.utc)
         newest: dict[Any, dict[str, Any]] = {}
         ran: set[Any] = set()
         for task in sorted(tasks, key=lambda t: t.get("CreatedAt", ""), reverse=True):
@@ -267,6 +272,12 @@ class SwarmBackend(ComposeBackend):
         for replica, task in newest.items():
             status = task.get("Status", {})
             state = status.get("State", "new")
+            if task.get("DesiredState") in STOPPING and state not in ENDED:
+                # Told to stop, not ended of itself: replaced by this deploy (its successor is due) or
+                # left from an earlier one (a slot scaled away, a node drained).
+                if (parse_time(task.get("UpdatedAt")) or since) >= since:
+                    return "replacing"
+                continue
             # A task waiting for its healthcheck is `starting` once its process runs (its ports are bound).
             started = state == "starting" and (status.get("ContainerStatus") or {}).get("PID")
             if not (replica in ran or state in SETTLED or started):
