@@ -186,7 +186,8 @@ class SwarmBackend(ComposeBackend):
         path = self.state / plan.name / "stack.yml"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(yaml.safe_dump(stack, sort_keys=False))
-        since = parse_time(self.engine.client().info().get("SystemTime"))  # what the manager does from now on is this deploy's
+        # What the manager does from now on, by its own clock, is this deploy's.
+        since = parse_time(self.engine.client().info().get("SystemTime")) or datetime.min.replace(tzinfo=timezone.utc)
         output = self._docker("stack", "deploy", "--detach=true", "--resolve-image", "never", "--prune",
                               "--compose-file", str(path), plan.name)
         for line in output.splitlines() if on_line else ():
@@ -226,7 +227,7 @@ class SwarmBackend(ComposeBackend):
                               stderr=message)
         return nodes
 
-    def _wait_for_tasks(self, plan: Plan, services: Sequence[str], since: datetime | None) -> None:
+    def _wait_for_tasks(self, plan: Plan, services: Sequence[str], since: datetime) -> None:
         """`docker stack deploy` returns before anything is scheduled: wait until each started
         service's task has a container (so that the wait finds one to judge), or fail with the
         task's error: no node to place it on (a host port taken on every node, constraints no
@@ -241,14 +242,13 @@ class SwarmBackend(ComposeBackend):
         self._until(plan.name, PLACEMENT_TIMEOUT, "tasks not scheduled", pending)
 
     @staticmethod
-    def _placement(plan: Plan, service: str, tasks: list[dict[str, Any]], since: datetime | None) -> str | None:
+    def _placement(plan: Plan, service: str, tasks: list[dict[str, Any]], since: datetime) -> str | None:
         """The state a task of a service's replica (slot, or node for a global service) still
         waits in, or None once every replica is past it; an error for a task of this deploy (one
         created `since` it began) that could not start. One that ran and failed (an exit, an
         unhealthy kill) is the wait's to judge, as a crash loop or an exit."""
         from netra_stack.backends.compose.engine import parse_time
 
-        since = since or datetime.min.replace(tzinfo=timezone.utc)
         newest: dict[Any, dict[str, Any]] = {}
         ran: set[Any] = set()
         for task in sorted(tasks, key=lambda t: t.get("CreatedAt", ""), reverse=True):
